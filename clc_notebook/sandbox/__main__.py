@@ -1,0 +1,147 @@
+"""`clc-sandbox` / `python -m clc_notebook.sandbox`: run the emulator in the foreground.
+
+Logs one line per request to stderr and exits cleanly (status 0) on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+
+from .clock import MODES
+from .server import LOOPBACK, Sandbox
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The CLI's flags (docs/sandbox.md lists them with their `Sandbox(...)` equivalents)."""
+    p = argparse.ArgumentParser(prog="clc-sandbox", description="A local emulator of the CenturyLink Cloud API v2.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (0 = any free port; default 8080)")
+    p.add_argument("--allow-remote", action="store_true", help="allow binding to a non-loopback address")
+    p.add_argument("--state", metavar="FILE", help="SQLite file to keep state in (default: in memory)")
+    p.add_argument("--mode", choices=MODES, default="time", help="job clock: scaled seconds or status reads")
+    p.add_argument("--speed", type=_positive_float, default=1.0, help="time mode: divide job durations by X")
+    p.add_argument("--polls-per-step", type=_positive_int, default=1, help="polls mode: reads per status step")
+    p.add_argument("--seed", type=int, default=0, help="seed of the fault injection RNG")
+    p.add_argument("--token-ttl", type=_positive_float, default=14 * 24 * 3600, help="token lifetime in seconds")
+    p.add_argument("--datacenters", type=_positive_int, default=3, help="data centers in the account (default 3)")
+    p.add_argument("--servers", type=_count, default=0, help="synthetic servers to generate")
+    p.add_argument("--groups", type=_count, default=0, help="synthetic groups to generate")
+    p.add_argument("--fault-rate", type=_rate, default=0.0, help="share of /v2 requests answered 500/503/429")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every /v2 request")
+    p.add_argument("--drop-rate", type=_rate, default=0.0, help="share of /v2 requests whose connection drops")
+    p.add_argument("--job-failure-rate", type=_rate, default=0.0, help="share of jobs that end failed")
+    p.add_argument("--faults", metavar="JSON", help="a full fault config as JSON (overrides the flags above)")
+    p.add_argument("--no-control-plane", action="store_true", help="do not serve /sandbox/*")
+    p.add_argument("--quiet", action="store_true", help="do not log requests")
+    return p
+
+
+def faults_from_args(args: argparse.Namespace) -> dict:
+    """The fault config the flags describe (docs/sandbox.md); --faults JSON wins."""
+    if args.faults:
+        return json.loads(args.faults)
+    config: dict = {"seed": args.seed}
+    if args.fault_rate:
+        share = args.fault_rate / 3
+        config["errors"] = [{"rate": share, "status": 500}, {"rate": share / (1 - share), "status": 503},
+                            {"rate": share / (1 - 2 * share) if share < 0.5 else 1.0, "status": 429}]
+    if args.drop_rate:
+        config["drops"] = [{"rate": args.drop_rate}]
+    if args.latency_ms:
+        config["latency_ms"] = args.latency_ms
+    if args.job_failure_rate:
+        config["job_failure_rate"] = args.job_failure_rate
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sandbox until interrupted; returns the process exit status."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    if args.host not in LOOPBACK:
+        if not args.allow_remote:
+            print(f"clc-sandbox: refusing to bind to {args.host}: pass --allow-remote to expose the sandbox "
+                  "(it has a well-known password) to the network", file=sys.stderr)
+            return 2
+        print(f"clc-sandbox: WARNING: listening on {args.host}; anyone who can reach this port can use the "
+              "sandbox account", file=sys.stderr)
+    try:
+        faults = faults_from_args(args)
+        sandbox = Sandbox(host=args.host, port=args.port, state=args.state, mode=args.mode, speed=args.speed,
+                          polls_per_step=args.polls_per_step, seed=args.seed, token_ttl=args.token_ttl,
+                          faults=faults, datacenters=args.datacenters, servers=args.servers,
+                          groups=args.groups, control_plane=not args.no_control_plane,
+                          log_requests=not args.quiet, allow_remote=args.allow_remote)
+    except (ValueError, json.JSONDecodeError) as exc:
+        print(f"clc-sandbox: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops like Ctrl-C does
+    try:
+        _serve(sandbox, args)
+    except KeyboardInterrupt:
+        pass
+    except (RuntimeError, ValueError) as exc:
+        print(f"clc-sandbox: {exc}", file=sys.stderr)
+        return 1
+    print("clc-sandbox: stopped", file=sys.stderr)
+    return 0
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
+    sandbox.start()
+    print(f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, alias {sandbox.alias}, "
+          f"mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop", file=sys.stderr, flush=True)
+    try:
+        while sandbox.running:
+            sandbox._thread.join(0.5)
+    finally:
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

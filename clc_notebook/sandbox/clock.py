@@ -1,0 +1,116 @@
+"""The job clock: a job's status is computed when it is read, never advanced by a thread.
+
+Two modes (moto's state-manager idea):
+
+* ``time``: a job spends the first 10 % of its duration ``notStarted``, then ``executing``, then ends
+  with its outcome. Durations (at speed 1) depend on the kind of job; ``speed`` divides them.
+* ``polls``: every read of the job's status counts; after ``polls_per_step`` reads the job moves one
+  step: ``notStarted`` -> ``executing`` -> outcome. The first read answers ``notStarted``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+MODES = ("time", "polls")
+
+# Seconds at speed 1 (the contract in docs/DESIGN.md).
+DURATIONS = {
+    "create": 5.0,
+    "delete": 2.0,
+    "power": 2.0,
+    "other": 2.0,
+}
+POWER_KINDS = {"powerOn", "powerOff", "shutDown", "reboot", "reset", "pause", "startMaintenance",
+               "stopMaintenance"}
+
+NOT_STARTED, EXECUTING = "notStarted", "executing"
+FINAL = ("succeeded", "failed")
+
+
+def duration_for(kind: str) -> float:
+    """Return the duration in seconds (at speed 1) of a job of this kind."""
+    if kind == "create":
+        return DURATIONS["create"]
+    if kind in ("delete", "deleteGroup"):
+        return DURATIONS["delete"]
+    if kind in POWER_KINDS:
+        return DURATIONS["power"]
+    return DURATIONS["other"]
+
+
+@dataclass
+class ClockSettings:
+    mode: str = "time"
+    speed: float = 1.0
+    polls_per_step: int = 1
+
+    def as_dict(self) -> dict:
+        return {"mode": self.mode, "speed": self.speed, "polls_per_step": self.polls_per_step}
+
+
+class JobClock:
+    """Decides a job's status from its creation time or its read count; settings change at runtime."""
+
+    def __init__(self, mode: str = "time", speed: float = 1.0, polls_per_step: int = 1, now=time.time):
+        self._lock = threading.Lock()
+        self._now = now
+        self._offset = 0.0
+        self.settings = ClockSettings()
+        self.configure(mode=mode, speed=speed, polls_per_step=polls_per_step)
+
+    def configure(self, mode=None, speed=None, polls_per_step=None) -> ClockSettings:
+        """Change the settings; raises ValueError naming the bad field. Returns the new settings."""
+        new = ClockSettings(**self.settings.as_dict())
+        if mode is not None:
+            if mode not in MODES:
+                raise ValueError(f"mode: must be one of {', '.join(MODES)}")
+            new.mode = mode
+        if speed is not None:
+            try:
+                speed = float(speed)
+            except (TypeError, ValueError):
+                raise ValueError("speed: must be a positive number") from None
+            if not speed > 0 or speed == float("inf"):
+                raise ValueError("speed: must be a positive number")
+            new.speed = speed
+        if polls_per_step is not None:
+            if isinstance(polls_per_step, bool) or not isinstance(polls_per_step, (int, str)):
+                raise ValueError("polls_per_step: must be an integer >= 1")
+            try:
+                polls_per_step = int(polls_per_step)
+            except ValueError:
+                raise ValueError("polls_per_step: must be an integer >= 1") from None
+            if polls_per_step < 1:
+                raise ValueError("polls_per_step: must be an integer >= 1")
+            new.polls_per_step = polls_per_step
+        with self._lock:
+            self.settings = new
+        return new
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's notion of "now" forward (time mode), for demos and tests."""
+        with self._lock:
+            self._offset += float(seconds)
+
+    def now(self) -> float:
+        """Current time in epoch seconds, including any advance()."""
+        return self._now() + self._offset
+
+    def is_due(self, created: float, duration: float, now: float | None = None) -> bool:
+        """True when a job created at `created` has reached its end in time mode."""
+        now = self.now() if now is None else now
+        return (now - created) * self.settings.speed >= duration
+
+    def status(self, created: float, duration: float, polls: int, outcome: str, now: float | None = None) -> str:
+        """Return the status of a job; `polls` counts the status reads including the current one."""
+        s = self.settings
+        if s.mode == "polls":
+            step = max(polls - 1, 0) // s.polls_per_step
+        else:
+            now = self.now() if now is None else now
+            elapsed = (now - created) * s.speed
+            step = 0 if elapsed < 0.1 * duration else (1 if elapsed < duration else 2)
+        return (NOT_STARTED, EXECUTING, outcome)[min(step, 2)]

@@ -1,0 +1,140 @@
+"""Request parsing and response shaping shared by the API routes and the control plane.
+
+`endpoint()` wraps a synchronous handler `(backend, call) -> body | Reply`: it reads the body (with a
+size cap), runs the handler in the sandbox's own thread pool (SQLite work never blocks the event
+loop), authenticates first when asked (so a 401 comes before a 400), and turns `ApiProblem`s into
+answers. Anything unexpected is logged and answered 500 with a JSON message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .backend import Backend
+from .common import Principal, Reply
+from .errors import ApiProblem, BadRequest
+
+log = logging.getLogger("clc_notebook.sandbox")
+
+MAX_BODY_BYTES = 1024 * 1024
+JSON_TYPE = "application/json; charset=utf-8"
+NO_CACHE = {"Cache-Control": "no-cache", "Pragma": "no-cache", "Expires": "-1"}
+
+
+def json_response(status: int, body: Any, headers: dict | None = None) -> Response:
+    """A JSON answer with the API's headers; `body=None` gives an empty body without a content type."""
+    all_headers = dict(NO_CACHE)
+    all_headers.update(headers or {})
+    if body is None:
+        return Response(status_code=status, headers=all_headers)
+    content = json.dumps(body, separators=(",", ":")).encode()
+    return Response(content, status_code=status, media_type=JSON_TYPE, headers=all_headers)
+
+
+@dataclass
+class Call:
+    """What a handler sees of one request."""
+    method: str
+    path: dict
+    query: dict  # lower-cased names
+    raw: bytes
+    content_type: str
+    authorization: str | None
+    who: Principal | None = None
+    _body: Any = field(default=None)
+    _parsed: bool = False
+
+    @property
+    def body(self) -> Any:
+        if not self._parsed:
+            self._body = parse_body(self.raw, self.content_type)
+            self._parsed = True
+        return self._body
+
+    def flag(self, name: str) -> bool:
+        return str(self.query.get(name.lower(), "")).strip().lower() in ("true", "1", "yes")
+
+
+def parse_body(raw: bytes, content_type: str) -> Any:
+    """JSON (any `*json*` content type, or none) or form-encoded; 400 naming the problem otherwise."""
+    if not raw.strip():
+        return None
+    ctype = content_type.lower()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BadRequest("The request body is not valid UTF-8.", {"body": ["The request body is not valid UTF-8."]})
+    stripped = text.lstrip()
+    # A body that starts like JSON is read as JSON even when labelled as a form (curl -d's default label).
+    looks_json = stripped[:1] in ("{", "[", '"')
+    if not looks_json and ("x-www-form-urlencoded" in ctype or ("json" not in ctype and "=" in stripped)):
+        data: dict[str, Any] = {}
+        for key, value in parse_qsl(text, keep_blank_values=True):
+            if key in data:
+                data[key] = (data[key] if isinstance(data[key], list) else [data[key]]) + [value]
+            else:
+                data[key] = value
+        return data
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, ValueError) else "The JSON is nested too deeply."
+        raise BadRequest("The request body is not valid JSON.", {"body": [detail]}) from None
+
+
+class BodyTooLarge(ApiProblem):
+    status = 413
+
+    def __init__(self):
+        super().__init__({"message": f"The request body is too large (the limit is {MAX_BODY_BYTES} bytes)."})
+
+
+async def read_body(request: Request) -> bytes:
+    """Read the whole body, refusing (413) anything above MAX_BODY_BYTES."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BodyTooLarge()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def endpoint(handler: Callable[[Backend, Call], Any], auth: bool = True):
+    """Wrap a sync handler into a Starlette endpoint (auth, body, thread pool, error answers)."""
+
+    async def run(request: Request) -> Response:
+        state = request.app.state
+        try:
+            raw = await read_body(request)
+            call = Call(request.method, dict(request.path_params),
+                        {k.lower(): v for k, v in request.query_params.items()}, raw,
+                        request.headers.get("content-type", ""), request.headers.get("authorization"))
+
+            def work():
+                if auth:
+                    call.who = state.backend.authenticate(call.authorization)
+                return handler(state.backend, call)
+
+            result = await asyncio.get_running_loop().run_in_executor(state.executor, work)
+        except ApiProblem as problem:
+            return json_response(problem.status, problem.body, problem.headers)
+        except Exception:  # last resort: log the traceback, answer JSON without it
+            log.exception("unexpected error in %s %s", request.method, request.url.path)
+            return json_response(500, {"message": "An error has occurred."})
+        if isinstance(result, Reply):
+            return json_response(result.status, result.body, result.headers)
+        return json_response(200, result)
+
+    return run

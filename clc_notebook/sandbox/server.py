@@ -1,0 +1,215 @@
+"""`Sandbox`: the emulator in-process, uvicorn in a daemon thread on a loopback port.
+
+    with Sandbox(mode="polls") as sb:
+        requests.post(sb.url + "/v2/authentication/login", json={"username": sb.username, ...})
+
+The same class backs the CLI (`clc-sandbox`, which runs it in the foreground).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import uvicorn
+
+from . import fixtures
+from .backend import Backend
+from .clock import JobClock
+from .faults import FaultConfigError, Faults
+from .routes import build_app
+from .store import Store
+
+log = logging.getLogger("clc_notebook.sandbox")
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+        return version("clc_notebook")
+    except Exception:  # not installed (running from a source tree)
+        return "0.0.0"
+
+
+class _UvicornServer(uvicorn.Server):
+    """uvicorn.Server that never touches signal handlers (it runs in a thread or under our CLI)."""
+
+    def install_signal_handlers(self) -> None:  # older uvicorn
+        pass
+
+
+class Sandbox:
+    """A local CLC API v2 on `url`; see docs/sandbox.md for every option.
+
+    Raises ValueError for a bad option (naming it) and RuntimeError if the server cannot start.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, state: str | None = None,
+                 mode: str = "time", speed: float = 1.0, polls_per_step: int = 1,
+                 seed: int = 0, token_ttl: float = 14 * 24 * 3600, faults: dict | None = None,
+                 datacenters: int = 3, servers: int = 0, groups: int = 0,
+                 control_plane: bool = True, log_requests: bool = False, allow_remote: bool = False,
+                 workers: int = 4):
+        if host not in LOOPBACK and not allow_remote:
+            raise ValueError(f"host: {host!r} is not a loopback address; pass allow_remote=True "
+                             "(CLI: --allow-remote) to expose the sandbox to the network")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ValueError("port: must be an integer between 0 and 65535")
+        if isinstance(token_ttl, bool) or not isinstance(token_ttl, (int, float)) or token_ttl <= 0:
+            raise ValueError("token_ttl: must be a positive number of seconds")
+        for name, value, low in (("datacenters", datacenters, 1), ("servers", servers, 0), ("groups", groups, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}: must be an integer >= {low}")
+        self.host, self.port, self.state = host, port, state
+        self.clock = JobClock(mode=mode, speed=speed, polls_per_step=polls_per_step)
+        try:
+            self.faults = Faults(faults, seed=seed)
+        except FaultConfigError as exc:
+            raise ValueError(f"faults: {exc}") from None
+        self.token_ttl = token_ttl
+        self.sizes = {"datacenters": datacenters, "servers": servers, "groups": groups}
+        self.control_plane, self.log_requests = control_plane, log_requests
+        self.workers = workers
+        self.username, self.password = fixtures.USERNAME, fixtures.PASSWORD
+        self.alias, self.location = fixtures.ALIAS, fixtures.LOCATION
+        self.version = _version()
+        self.store: Store | None = None
+        self.backend: Backend | None = None
+        self._server: _UvicornServer | None = None
+        self._thread: threading.Thread | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._socket: socket.socket | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:54321``."""
+        if self._socket is None:
+            raise RuntimeError("the sandbox is not running; call start() or use it as a context manager")
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _prepare(self) -> Any:
+        self.store = Store(self.state)  # ValueError naming `state` if the file is unusable
+        self.backend = Backend(self.store, self.clock, self.faults, token_ttl=self.token_ttl, **self.sizes)
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="clc-sandbox-worker")
+        app = build_app(self.backend, self.clock, self.faults, self._executor, control_plane=self.control_plane,
+                        log_requests=self.log_requests, version=self.version)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        # proto must be explicit: asyncio only sets TCP_NODELAY on sockets whose proto is IPPROTO_TCP.
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            self._cleanup()
+            raise RuntimeError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
+        sock.listen(128)
+        sock.setblocking(False)
+        self._socket = sock
+        self.port = sock.getsockname()[1]
+        # log_config=None: a library must not reconfigure the host's logging (notebooks, tests).
+        config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off",
+                                http="h11", loop="asyncio", ws="none", timeout_graceful_shutdown=2,
+                                server_header=False)
+        self._server = _UvicornServer(config)
+        return self._server
+
+    def start(self) -> "Sandbox":
+        """Start serving in a daemon thread; returns self once the socket answers."""
+        if self.running:
+            return self
+        server = self._prepare()
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [self._socket]},
+                                        name=f"clc-sandbox-{self.port}", daemon=True)
+        self._thread.start()
+        while not server.started:
+            if not self._thread.is_alive():
+                self._cleanup()
+                raise RuntimeError("the sandbox server stopped during start-up (see the log)")
+            self._thread.join(0.005)
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until stop() or KeyboardInterrupt (used by the CLI)."""
+        server = self._prepare()
+        try:
+            server.run(sockets=[self._socket])
+        finally:
+            self._cleanup()
+
+    def stop(self) -> None:
+        """Stop the server, join its thread and worker threads, close the database."""
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        self._server = None
+
+    def __enter__(self) -> "Sandbox":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:  # never shows the password
+        where = self.url if self._socket is not None else "stopped"
+        return f"<Sandbox {where} mode={self.clock.settings.mode} alias={self.alias}>"
+
+    # --- control plane without HTTP -------------------------------------------------------------------------
+
+    def _need_backend(self) -> Backend:
+        if self.backend is None or self.store is None:
+            raise RuntimeError("the sandbox is not running")
+        return self.backend
+
+    def set_faults(self, config: dict) -> dict:
+        """Replace the fault config (``{}`` clears it); raises ValueError naming a bad field."""
+        try:
+            return self.faults.configure(config)
+        except FaultConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    def set_clock(self, mode: str | None = None, speed: float | None = None,
+                  polls_per_step: int | None = None) -> dict:
+        """Change the job clock; returns the new settings. Raises ValueError naming a bad field."""
+        backend = self._need_backend()
+        with backend.store.transaction() as db:
+            backend.tick(db)
+        return self.clock.configure(mode, speed, polls_per_step).as_dict()
+
+    def reset(self, servers: int | None = None, groups: int | None = None, datacenters: int | None = None) -> dict:
+        """Back to the seeded account; returns the sizes used."""
+        return self._need_backend().reset(datacenters=datacenters, servers=servers, groups=groups)
+
+    def jobs(self) -> list[dict]:
+        """The job ledger, oldest first (`GET /sandbox/jobs`): id, kind, target, created, polls, outcome, settled."""
+        return self._need_backend().job_ledger()
+
+    def expire_tokens(self) -> int:
+        """Every token issued so far answers 401 from now on; returns how many were revoked."""
+        return self._need_backend().expire_tokens()

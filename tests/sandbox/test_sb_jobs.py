@@ -1,0 +1,148 @@
+"""The job clock in both modes, job failures, and the status endpoint.
+
+Time-mode tests never sleep: the sandbox runs at a tiny speed and the control plane's
+`advance` moves its clock forward, so every assertion is deterministic.
+"""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from clc_notebook.sandbox import Sandbox
+from sandbox_helpers import ALIAS, Api, rels, server_body
+
+
+@pytest.fixture
+def slow_sandbox():
+    # speed 0.001: a build takes 5000 s of sandbox time; nothing moves unless the clock is advanced.
+    with Sandbox(mode="time", speed=0.001) as sb:
+        yield sb
+
+
+def _advance(sb, seconds):
+    r = requests.put(f"{sb.url}/sandbox/clock", json={"advance": seconds})
+    assert r.status_code == 200
+
+
+def test_time_mode_statuses_follow_the_scaled_clock(slow_sandbox):
+    api = Api(slow_sandbox)
+    r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    links = rels(r.json())
+    assert api.get(links["status"]["href"]).json() == {"status": "notStarted"}
+    _advance(slow_sandbox, 1000)  # 1 s at speed 1: past the first 10 % of 5 s
+    assert api.get(links["status"]["href"]).json() == {"status": "executing"}
+    assert api.get(links["self"]["href"]).json()["status"] == "underConstruction"
+    _advance(slow_sandbox, 4000)
+    # In time mode the server becomes active when its time is up, whether or not the job is read.
+    assert api.get(links["self"]["href"]).json()["status"] == "active"
+    assert api.get(links["status"]["href"]).json() == {"status": "succeeded"}
+
+
+def test_time_mode_power_operation_takes_two_seconds(slow_sandbox):
+    api = Api(slow_sandbox)
+    r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    _advance(slow_sandbox, 5000)
+    sid = api.get(rels(r.json())["self"]["href"]).json()["id"]
+    [item] = api.post(f"/v2/operations/{ALIAS}/servers/powerOff", json=[sid]).json()
+    _advance(slow_sandbox, 1900)
+    assert api.get(item["links"][0]["href"]).json()["status"] == "executing"
+    _advance(slow_sandbox, 100)
+    assert api.get(item["links"][0]["href"]).json()["status"] == "succeeded"
+    assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["powerState"] == "stopped"
+
+
+def test_speed_divides_durations(sandbox, api):
+    sandbox.set_clock(mode="time", speed=1000.0)
+    r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    seen = api.wait(rels(r.json())["status"]["href"], limit=100000)
+    assert seen[-1] == "succeeded"
+
+
+def test_polls_mode_one_step_per_read(api):
+    r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    href = rels(r.json())["status"]["href"]
+    assert [api.get(href).json()["status"] for _ in range(5)] == [
+        "notStarted", "executing", "succeeded", "succeeded", "succeeded"]
+
+
+def test_polls_per_step(sandbox, api):
+    r = requests.put(f"{sandbox.url}/sandbox/clock", json={"polls_per_step": 3})
+    assert r.json() == {"mode": "polls", "speed": 1.0, "polls_per_step": 3}
+    href = rels(api.post(f"/v2/servers/{ALIAS}", json=server_body()).json())["status"]["href"]
+    assert [api.get(href).json()["status"] for _ in range(7)] == ["notStarted"] * 3 + ["executing"] * 3 + ["succeeded"]
+
+
+def test_a_job_nobody_reads_does_not_move(api):
+    first = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    second = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    api.wait(rels(second.json())["status"]["href"])
+    assert api.get(rels(first.json())["self"]["href"]).json()["status"] == "underConstruction"
+    assert api.get(rels(first.json())["status"]["href"]).json() == {"status": "notStarted"}
+
+
+def test_failed_build_removes_the_server(sandbox, api):
+    sandbox.set_faults({"job_failure_rate": 1.0})
+    r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    links = rels(r.json())
+    assert api.wait(links["status"]["href"]) == ["notStarted", "executing", "failed"]
+    gone = api.get(links["self"]["href"])
+    assert gone.status_code == 404 and gone.content == b""
+    assert api.get(links["status"]["href"]).json() == {"status": "failed"}
+
+
+def test_failed_power_operation_leaves_the_power_state(sandbox, api):
+    sid = api.create_server()["id"]
+    sandbox.set_faults({"job_failure_rate": 1.0})
+    [item] = api.post(f"/v2/operations/{ALIAS}/servers/powerOff", json=[sid]).json()
+    assert api.wait(item["links"][0]["href"])[-1] == "failed"
+    assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["powerState"] == "started"
+
+
+def test_failed_delete_brings_the_server_back(sandbox, api):
+    sid = api.create_server()["id"]
+    sandbox.set_faults({"job_failure_rate": 1.0})
+    r = api.delete(f"/v2/servers/{ALIAS}/{sid}")
+    assert api.wait(r.json()["links"][0]["href"])[-1] == "failed"
+    assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["status"] == "active"
+
+
+def test_job_failure_rate_is_seeded(sandbox, api):
+    def outcomes():
+        sandbox.reset()
+        sandbox.set_faults({"seed": 7, "job_failure_rate": 0.5})
+        out = []
+        for _ in range(12):
+            r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+            out.append(api.wait(rels(r.json())["status"]["href"])[-1])
+        return out
+
+    first = outcomes()
+    assert set(first) == {"succeeded", "failed"}
+    assert outcomes() == first
+
+
+def test_unknown_status_id_is_404(api):
+    for job in ("wa1-1", "nonsense", "WA1-999999999"):
+        r = api.get(f"/v2/operations/{ALIAS}/status/{job}")
+        assert r.status_code == 404 and r.json()["message"]
+
+
+def test_status_id_in_any_case(api):
+    r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    job = rels(r.json())["status"]["id"]
+    assert api.get(f"/v2/operations/{ALIAS}/status/{job.upper()}").json() == {"status": "notStarted"}
+
+
+def test_switching_to_time_mode_finishes_old_jobs(sandbox, api):
+    r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
+    sandbox.set_clock(mode="time", speed=1e6)
+    assert api.get(rels(r.json())["self"]["href"]).json()["status"] == "active"
+
+
+@pytest.mark.parametrize("payload", [{"mode": "warp"}, {"speed": 0}, {"speed": "fast"}, {"polls_per_step": 0},
+                                     {"polls_per_step": 1.5}, {"advance": -1}, {"colour": 1}, [1]])
+def test_bad_clock_settings_are_400(sandbox, payload):
+    r = requests.put(f"{sandbox.url}/sandbox/clock", json=payload)
+    assert r.status_code == 400 and r.json()["message"]
+    assert requests.get(f"{sandbox.url}/sandbox/clock").json() == {"mode": "polls", "speed": 1.0, "polls_per_step": 1}
