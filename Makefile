@@ -25,16 +25,21 @@ chromium:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 ## make lab: JupyterLab on the notebooks, against the embedded sandbox (no account needed).
+# Jupyter refuses to run as root unless told to (containers, CI machines): say so only when root.
+ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup
-	cd notebooks && ../$(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(PORT) --no-browser
+	$(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(PORT) --no-browser $(ALLOW_ROOT) \
+	  --ServerApp.root_dir=notebooks
 
 ## make test: every test (unit, client<->sandbox over HTTP, widgets, nbval notebooks, browser).
 test: setup chromium
 	$(PY) -m pytest
 
 ## make dashboard: notebook 02 as a Voila dashboard.
+DASHBOARD_PORT ?= 8866
 dashboard: setup
-	$(VENV)/bin/voila notebooks/02-build-servers-with-widgets.ipynb --Voila.ip=$(HOST) --port=8866 --no-browser
+	$(VENV)/bin/voila notebooks/02-build-servers-with-widgets.ipynb --Voila.ip=$(HOST) \
+	  --port=$(DASHBOARD_PORT) --no-browser
 
 ## make sandbox: the emulator alone, for curl or another client.
 sandbox: setup

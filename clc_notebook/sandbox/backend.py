@@ -28,6 +28,9 @@ from .store import Store
 from .validation import Body, Errors, as_list
 
 
+CLOCK_OFFSET = "clock_offset"  # `meta` key: seconds added by PUT /sandbox/clock {advance}
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -40,6 +43,11 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         self.store, self.clock, self.faults = store, clock, faults
         self.token_ttl = float(token_ttl)
         self.sizes = {"datacenters": datacenters, "servers": servers, "groups": groups}
+        with store.transaction() as db:
+            # the clock's advance() offset lives in the state file: a restart keeps "now"
+            row = db.execute("SELECT value FROM meta WHERE key=?", (CLOCK_OFFSET,)).fetchone()
+            if row is not None:
+                clock.restore(float(row[0]))
         if store.is_empty():
             with store.transaction() as db:
                 fixtures.seed(db, clock.now(), **self.sizes)
@@ -55,8 +63,19 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         with self.store.transaction() as db:
             self.store.clear()
             fixtures.seed(db, self.clock.now(), **sizes)
+            self._save_clock_offset(db)  # `meta` was emptied; the clock keeps its offset
         self.sizes = sizes
         return dict(sizes)
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the clock's "now" forward and record the total offset in the store."""
+        with self.store.transaction() as db:
+            self.clock.advance(seconds)
+            self._save_clock_offset(db)
+
+    def _save_clock_offset(self, db) -> None:
+        if self.clock.offset:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (CLOCK_OFFSET, repr(self.clock.offset)))
 
     def expire_tokens(self) -> int:
         """Invalidate every token issued so far; returns how many there were."""

@@ -90,10 +90,23 @@ class JobClock:
             self.settings = new
         return new
 
-    def advance(self, seconds: float) -> None:
-        """Move the sandbox's notion of "now" forward (time mode), for demos and tests."""
+    def advance(self, seconds: float) -> float:
+        """Move the sandbox's notion of "now" forward (time mode), for demos and tests.
+
+        Returns the total offset, which the caller persists (``Backend.advance_clock``)."""
         with self._lock:
             self._offset += float(seconds)
+            return self._offset
+
+    @property
+    def offset(self) -> float:
+        """Seconds added to the real time by advance() so far."""
+        return self._offset
+
+    def restore(self, offset: float) -> None:
+        """Set the total offset, as read back from the store after a restart."""
+        with self._lock:
+            self._offset = float(offset)
 
     def now(self) -> float:
         """Current time in epoch seconds, including any advance()."""

@@ -78,7 +78,7 @@ def control_routes(sb: Controls) -> list[Route]:
                     b.tick(db)
                 sb.clock.configure(body.get("mode"), body.get("speed"), body.get("polls_per_step"))
                 if seconds:
-                    sb.clock.advance(seconds)
+                    b.advance_clock(seconds)
             except (ValueError, TypeError) as exc:
                 raise BadRequest(f"Invalid clock setting: {exc}") from None
         return sb.clock.settings.as_dict()

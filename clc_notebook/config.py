@@ -1,0 +1,112 @@
+"""Connection settings: explicit arguments first, then the environment, else the embedded sandbox.
+
+Environment names are the ones the CLC Ansible modules used, so existing setups carry over:
+``CLC_V2_API_URL``, ``CLC_V2_API_USERNAME``, ``CLC_V2_API_PASSWD``, ``CLC_V2_API_TOKEN`` with
+``CLC_ACCT_ALIAS``, and ``CLC_LOCATION`` (our addition) for the default data center.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .errors import ConfigurationError
+
+DEFAULT_URL = "https://api.ctl.io"
+
+ENV_URL = "CLC_V2_API_URL"
+ENV_USERNAME = "CLC_V2_API_USERNAME"
+ENV_PASSWORD = "CLC_V2_API_PASSWD"
+ENV_TOKEN = "CLC_V2_API_TOKEN"
+ENV_ALIAS = "CLC_ACCT_ALIAS"
+ENV_LOCATION = "CLC_LOCATION"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Session needs to reach one account. Secrets are kept out of the repr."""
+
+    url: str = DEFAULT_URL
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    alias: str | None = None
+    location: str | None = None
+    timeout: tuple[float, float] = (5.0, 30.0)
+    verify: bool | str = True
+    # transport re-sends (see transport.py); back-off grows from `backoff` s up to `backoff_max`
+    retries: int = 4
+    backoff: float = 0.2
+    backoff_max: float = 2.0
+    # job polling defaults (seconds): first interval, growth factor, ceiling
+    poll: float = 0.5
+    poll_backoff: float = 1.5
+    poll_max: float = 5.0
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.username and self.password)
+
+
+def _pick(arg, env: Mapping[str, str], name: str):
+    if arg is not None and arg != "":
+        return arg
+    value = env.get(name)
+    return value if value else None
+
+
+def resolve(url=None, username=None, password=None, *, token=None, alias=None, location=None,
+            env: Mapping[str, str] | None = None, **options) -> Settings | None:
+    """Combine explicit arguments with the environment, field by field (an argument wins).
+
+    Returns None when neither arguments nor environment name an account (the caller then starts
+    the embedded sandbox). Raises ConfigurationError for an incomplete combination, naming the
+    argument and the environment variable that would complete it.
+    """
+    env = os.environ if env is None else env
+    url = _pick(url, env, ENV_URL)
+    username = _pick(username, env, ENV_USERNAME)
+    password = _pick(password, env, ENV_PASSWORD)
+    token = _pick(token, env, ENV_TOKEN)
+    alias = _pick(alias, env, ENV_ALIAS)
+    location = _pick(location, env, ENV_LOCATION)
+
+    if not any((url, username, password, token)):
+        return None
+    if username and not password:
+        raise ConfigurationError(
+            f"a username ({username!r}) was given without a password: pass password=... "
+            f"or set {ENV_PASSWORD}")
+    if password and not username and not token:
+        raise ConfigurationError(
+            f"a password was given without a username: pass username=... or set {ENV_USERNAME}")
+    if token and not (username and password) and not alias:
+        raise ConfigurationError(
+            f"a bearer token needs the account alias: pass alias=... or set {ENV_ALIAS}")
+    if not username and not token:
+        raise ConfigurationError(
+            f"no credentials for {url}: pass username= and password= (or set {ENV_USERNAME} and "
+            f"{ENV_PASSWORD}), or a token with its alias ({ENV_TOKEN} and {ENV_ALIAS})")
+
+    url = (url or DEFAULT_URL).rstrip("/")
+    if not url.lower().startswith(("http://", "https://")):
+        raise ConfigurationError(f"url must start with http:// or https://, got {url!r}")
+    timeout = options.pop("timeout", None)
+    if timeout is not None:
+        options["timeout"] = _timeout(timeout)
+    unknown = set(options) - set(Settings.__dataclass_fields__)
+    if unknown:
+        raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    return Settings(url=url, username=username, password=password, token=token,
+                    alias=alias.upper() if alias else None,
+                    location=location.upper() if location else None, **options)
+
+
+def _timeout(value) -> tuple[float, float]:
+    """A (connect, read) pair from a number or a pair; rejects non-positive values."""
+    pair = (value, value) if isinstance(value, (int, float)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, float)) and v > 0 for v in pair):
+        raise ConfigurationError(
+            f"timeout must be a positive number or a (connect, read) pair of them, got {value!r}")
+    return (float(pair[0]), float(pair[1]))

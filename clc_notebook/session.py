@@ -1,0 +1,726 @@
+"""Session: one method per API operation, answering DataFrames, records, Jobs and JobSets.
+
+``connect()`` builds one. Nothing here is global: every Session has its own settings, transport
+(requests.Session, token, history) and, when it started one, its own embedded sandbox.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable
+
+import pandas as pd
+
+from . import frames
+from .config import Settings, resolve
+from .errors import (ApiError, ClcError, ConfigurationError, MalformedResponseError,
+                     NotFoundError, OperationError, ServerError, TransportError, ValidationError)
+from .jobs import Job, JobSet, not_queued_message
+from .records import Capabilities, Credentials, Group, Server
+from .transport import Transport
+
+UUID = re.compile(r"^[0-9a-fA-F]{32}$")
+GROUP_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")   # only such ids are put in a URL path as they are
+
+# python name -> API operation (``POST /v2/operations/{alias}/servers/{operation}``)
+POWER_OPERATIONS = {
+    "power_on": "powerOn", "power_off": "powerOff", "shut_down": "shutDown", "reboot": "reboot",
+    "reset": "reset", "pause": "pause", "archive": "archive",
+    "start_maintenance": "startMaintenance", "stop_maintenance": "stopMaintenance",
+}
+_OPERATION_KEYS = {k.replace("_", ""): v for k, v in POWER_OPERATIONS.items()}
+_KIND = {v: k for k, v in POWER_OPERATIONS.items()}
+
+# update_server(**members): python name -> PATCH member
+SERVER_MEMBERS = {"description": "description", "group_id": "groupId", "cpu": "cpu",
+                  "memory_gb": "memory", "disks": "disks", "custom_fields": "customFields",
+                  "password": "password"}
+SYNC_MEMBERS = {"description", "group_id", "custom_fields"}   # applied at once (204)
+GROUP_MEMBERS = {"name": "name", "description": "description", "parent_id": "parentGroupId",
+                 "custom_fields": "customFields"}
+
+RECONCILE_LOOKUPS = 3       # looks at the target group after a create's answer was lost
+CLOCK_SLACK = timedelta(seconds=5)   # tolerance between our clock and the API's createdDate
+
+
+def connect(url: str | None = None, username: str | None = None, password: str | None = None, *,
+            token: str | None = None, alias: str | None = None, location: str | None = None,
+            timeout=(5, 30), sandbox=None, quiet: bool = False, **options) -> "Session":
+    """Open a Session: explicit arguments, else the environment, else the embedded sandbox.
+
+    `sandbox` (a dict of ``Sandbox(...)`` options, or a running Sandbox) forces the embedded
+    backend. Extra `options` are Settings fields (``retries``, ``backoff``, ``poll``, ``verify``,
+    ...). Prints one line naming the backend unless `quiet`. Returns a logged-in Session.
+    Raises ConfigurationError for incomplete settings, AuthenticationError for refused credentials.
+    """
+    settings = None
+    if sandbox is None:
+        settings = resolve(url, username, password, token=token, alias=alias, location=location,
+                           timeout=timeout, **options)
+    if settings is None:
+        session = _embedded(sandbox, location=location, timeout=timeout, **options)
+    else:
+        session = Session(settings)
+        if settings.has_credentials:
+            session.login()
+    if not quiet:
+        print(session.describe())
+    return session
+
+
+def _embedded(sandbox, **settings_options) -> "Session":
+    """A Session on an embedded sandbox: a running one given, or a new one (then owned)."""
+    owned = not hasattr(sandbox, "url")
+    if owned:
+        from .sandbox import Sandbox  # local import: the client never depends on the sandbox
+        sandbox = Sandbox(**(sandbox or {}))
+        sandbox.start()
+    try:
+        settings = resolve(sandbox.url, sandbox.username, sandbox.password, env={},
+                           **settings_options)
+        session = Session(settings, sandbox=sandbox, backend="embedded sandbox",
+                          owns_sandbox=owned)
+        session.login()
+        return session
+    except BaseException:
+        if owned:
+            sandbox.stop()
+        raise
+
+
+class Session:
+    """A connection to one account. Use ``connect()`` to get one; close it (or use ``with``).
+
+    Attributes: ``alias``, ``location`` (default data center), ``url``, ``username``, ``backend``
+    ("embedded sandbox" or the URL), ``sandbox`` (the embedded Sandbox or None), ``settings``.
+    """
+
+    def __init__(self, settings: Settings, *, sandbox=None, backend: str | None = None,
+                 owns_sandbox: bool = False):
+        self.settings = settings
+        self.transport = Transport(settings)
+        self.sandbox = sandbox
+        self.backend = backend or settings.url
+        self.url = settings.url
+        self.username = settings.username
+        self.alias = settings.alias
+        self.location = settings.location
+        self.roles: list[str] = []
+        self._owns_sandbox = owns_sandbox
+        self.closed = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def login(self) -> "Session":
+        """Log in with the settings' username and password (again); returns self."""
+        info = self.transport.login()
+        self.alias = str(info.get("accountAlias") or self.alias or "").upper() or None
+        self.location = self.settings.location or (str(info.get("locationAlias") or "").upper()
+                                                   or None)
+        self.roles = list(info.get("roles") or [])
+        return self
+
+    def close(self) -> None:
+        """Close the HTTP connections and stop the embedded sandbox this session started."""
+        if self.closed:
+            return
+        self.closed = True
+        self.transport.close()
+        if self._owns_sandbox and self.sandbox is not None:
+            self.sandbox.stop()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        """The one line connect() prints: which backend, which user and account."""
+        who = f"logged in as {self.username}" if self.username else "using a bearer token"
+        where = "embedded sandbox" if self.backend == "embedded sandbox" else self.url
+        dc = f", data center {self.location}" if self.location else ""
+        return f"clc_notebook: {where}, {who} (account {self.alias}{dc})"
+
+    def __repr__(self) -> str:
+        state = " closed" if self.closed else ""
+        return (f"<Session {self.username or '(token)'}@{self.alias} {self.location or '-'} "
+                f"via {self.backend}{state}>")
+
+    def _repr_html_(self) -> str:
+        from .display import session_html
+        return session_html(self)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Every HTTP call made (method, path, status, ms, attempts, error), secrets redacted."""
+        return frames.history_frame(self.transport.history_records())
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _get(self, path: str, params: dict | None = None, what: str | None = None) -> Any:
+        return self.transport.request("GET", path, params=params, what=what).data
+
+    def _dc(self, dc: str | None) -> str:
+        dc = dc or self.location
+        if not dc:
+            raise ConfigurationError(
+                "no data center given and no default one: pass dc='WA1' (for example), "
+                "location= to connect(), or set CLC_LOCATION")
+        return str(dc).upper()
+
+    def _malformed(self, message: str) -> MalformedResponseError:
+        return MalformedResponseError(self.transport.redactor.text(message)[:400])
+
+    def request(self, method: str, path: str, json: Any = None, params: dict | None = None) -> Any:
+        """Any API call (``{alias}`` in `path` is filled in); returns the parsed JSON or None.
+
+        Raises the ApiError subclass of the answer's status, or TransportError.
+        """
+        path = path.replace("{alias}", str(self.alias))
+        return self.transport.request(method, path, json=json, params=params).data
+
+    # -- data centers ------------------------------------------------------------------------
+
+    def datacenters(self) -> pd.DataFrame:
+        """DataFrame (frames.DATACENTERS): the account's data centers and their root groups."""
+        raw = self._get(f"/v2/datacenters/{self.alias}", {"groupLinks": "true"},
+                        "list data centers")
+        return frames.datacenters_frame(raw or [])
+
+    def datacenter(self, dc: str | None = None) -> dict:
+        """One data center's JSON (with group links). Raises NotFoundError for an unknown one."""
+        dc = self._dc(dc)
+        return self._get(f"/v2/datacenters/{self.alias}/{dc}", {"groupLinks": "true"},
+                         f"get data center {dc!r}")
+
+    def root_group_id(self, dc: str | None = None) -> str:
+        """The id of a data center's root ("{DC} Hardware") group."""
+        dc = self._dc(dc)
+        group = frames.link(self.datacenter(dc).get("links"), "group")
+        if not group or not group.get("id"):
+            raise NotFoundError(f"data center {dc!r} has no root group link", status=None)
+        return group["id"]
+
+    def capabilities(self, dc: str | None = None) -> Capabilities:
+        """Deployment capabilities of `dc` (default: the session's location).
+
+        Returns an object with ``.templates`` and ``.networks`` DataFrames and ``.raw``.
+        """
+        dc = self._dc(dc)
+        raw = self._get(f"/v2/datacenters/{self.alias}/{dc}/deploymentCapabilities",
+                        what=f"get deployment capabilities of {dc!r}") or {}
+        return Capabilities(dc, frames.templates_frame(raw), frames.networks_frame(raw), raw)
+
+    # -- groups --------------------------------------------------------------------------------
+
+    def _root_ids(self, dc: str | None) -> list[str]:
+        """Root group ids: of one data center, or of every data center of the account."""
+        if dc is not None:
+            return [self.root_group_id(dc)]
+        listing = self._get(f"/v2/datacenters/{self.alias}", {"groupLinks": "true"},
+                            "list data centers") or []
+        ids = []
+        for item in listing:
+            group = frames.link(item.get("links"), "group")
+            ids.append(group["id"] if group and group.get("id") else self.root_group_id(item["id"]))
+        return ids
+
+    def _group_json(self, group_id: str, detailed: bool = False) -> dict:
+        params = {"serverDetail": "detailed"} if detailed else None
+        return self._get(f"/v2/groups/{self.alias}/{group_id}", params,
+                         f"get group {group_id!r}") or {}
+
+    def groups(self, dc: str | None = None) -> pd.DataFrame:
+        """DataFrame (frames.GROUPS) of the group tree of `dc`, or of every data center.
+
+        Each row has ``parent_id``, ``depth`` (0 = root) and ``path`` ("WA1 Hardware/Default
+        Group"). Costs one request per data center (plus one to list them).
+        """
+        roots = [self._group_json(gid) for gid in self._root_ids(dc)]
+        return frames.groups_frame(roots)
+
+    def group(self, group_id: str) -> Group:
+        """One group with its subtree. Raises NotFoundError for an unknown id."""
+        return Group(self._group_json(group_id))
+
+    def create_group(self, name: str, parent_id: str, description: str | None = None,
+                     custom_fields: list | None = None) -> Group:
+        """Create a group under `parent_id`; returns the new Group (the API answers 201)."""
+        _require(name=name, parent_id=parent_id)
+        body: dict[str, Any] = {"name": name, "parentGroupId": parent_id}
+        if description is not None:
+            body["description"] = description
+        if custom_fields is not None:
+            body["customFields"] = custom_fields
+        data = self.transport.request("POST", f"/v2/groups/{self.alias}", json=body,
+                                      what=f"create group {name!r}").data
+        return Group(data or {})
+
+    def update_group(self, group_id: str, **members) -> None:
+        """Set `name`, `description`, `parent_id` and/or `custom_fields` (the API answers 204)."""
+        ops = _patch_ops(members, GROUP_MEMBERS, "update_group")
+        # every group member is applied at once: sending it again after a lost answer is harmless
+        self.transport.request("PATCH", f"/v2/groups/{self.alias}/{group_id}", json=ops,
+                               repeatable=True, what=f"update group {group_id!r}")
+
+    def delete_group(self, group_id: str) -> Job:
+        """Delete a group with every sub-group and server in it; returns its Job."""
+        data = self.transport.request("DELETE", f"/v2/groups/{self.alias}/{group_id}",
+                                      what=f"delete group {group_id!r}").data
+        return self._status_job(data, "delete_group", None, f"delete group {group_id}")
+
+    # -- servers -------------------------------------------------------------------------------
+
+    def servers(self, dc: str | None = None, group: str | None = None) -> pd.DataFrame:
+        """DataFrame (frames.SERVERS): the servers of a group (with its sub-groups), of a data
+        center, or of the whole account.
+
+        Uses ``serverDetail=detailed`` on root groups: one request per data center (plus one to
+        list them), whatever the number of servers. ``group_path`` starts at the group asked.
+        """
+        if group is not None:
+            roots = [self._group_json(str(group), detailed=True)]
+        else:
+            roots = [self._group_json(gid, detailed=True) for gid in self._root_ids(dc)]
+        return frames.servers_of_trees(roots)
+
+    def server(self, id_or_uuid: str) -> Server:
+        """One server by id (``wa1aliasweb01``) or by the 32-hex uuid of its create answer.
+
+        Raises NotFoundError for an unknown server.
+        """
+        key = str(id_or_uuid).strip()
+        if not key:
+            raise ValidationError("server id must not be empty", status=None,
+                                  model_state={"id": ["must not be empty"]})
+        if UUID.match(key):
+            data = self._get(f"/v2/servers/{self.alias}/{key}", {"uuid": "true"},
+                             f"get server with uuid {key!r}")
+        else:
+            data = self._get(f"/v2/servers/{self.alias}/{key}", what=f"get server {key!r}")
+        return self._server_record(data)
+
+    def _server_record(self, data: Any) -> Server:
+        if not isinstance(data, dict):
+            raise self._malformed(f"expected a server object, got {type(data).__name__}")
+        return Server(data)
+
+    def create_server(self, name: str, group_id: str, template: str,
+                      network_id: str | None = None, cpu: int | None = None,
+                      memory_gb: int | None = None, password: str | None = None,
+                      description: str = "", server_type: str = "standard",
+                      storage_type: str = "standard", managed_os: bool = False, **more) -> Job:
+        """Queue a server build; returns its Job (``job.server()`` gives the new server).
+
+        `more` adds other Create Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``,
+        ...; snake_case or the API's camelCase). Raises ValidationError (400, with the fields),
+        OperationError if the API did not queue it. If the answer is lost on the way back, the
+        server is looked up in the target group rather than created twice: the Job then follows
+        the server's status (its ``id`` is None). To tell that server from an earlier one of the
+        same name, the group's servers are listed first: one extra GET per create.
+        """
+        _require(name=name, group_id=group_id, template=template)
+        body: dict[str, Any] = {
+            "name": name, "description": description or "", "groupId": group_id,
+            "sourceServerId": template, "isManagedOS": bool(managed_os), "type": server_type,
+            "storageType": storage_type,
+            "cpu": _whole(cpu, "cpu"), "memoryGB": _whole(memory_gb, "memoryGB"),
+        }
+        if network_id:
+            body["networkId"] = network_id
+        if password:
+            self.transport.redactor.add(password)
+            body["password"] = password
+        for key, value in more.items():
+            body[_camel(key)] = value
+            if "password" in key.lower() and isinstance(value, str):
+                self.transport.redactor.add(value)
+        body = {k: v for k, v in body.items() if v is not None}
+        what = f"create server {name!r} in group {group_id!r}"
+        # one GET before the POST: the servers already in the group can never be taken for the
+        # one a create with a lost answer made (same name, created within CLOCK_SLACK)
+        existing = self._servers_in(group_id, what)
+        for _round in range(2):
+            started = datetime.now(timezone.utc)
+            try:
+                data = self.transport.request("POST", f"/v2/servers/{self.alias}", json=body,
+                                              what=what).data
+            except (TransportError, ServerError) as exc:
+                if not _maybe_applied(exc):
+                    raise
+                found = self._find_created(name, group_id, description or "", started,
+                                           existing)
+                if found is not None:
+                    return Job(self, None, kind="create", server_id=found["id"],
+                               name=f"create {found.get('name') or name}", watch={})
+                continue  # verified absent: sending it again cannot duplicate it
+            return self._create_job(data, name)
+        raise TransportError(f"{what}: no answer twice and no such server in the group; "
+                             f"nothing was created", method="POST",
+                             path=f"/v2/servers/{self.alias}")
+
+    def _create_job(self, data: Any, name: str) -> Job:
+        if not isinstance(data, dict):
+            raise self._malformed(f"create server {name!r}: unexpected answer {data!r}")
+        if not data.get("isQueued", True):
+            item = {"server": data.get("server") or name, "errorMessage": data.get("errorMessage")}
+            raise OperationError(not_queued_message("create", [item]), items=[item],
+                                 operation="create")
+        status = frames.link(data.get("links"), "status") or {}
+        if not status.get("id"):
+            raise self._malformed(f"create server {name!r}: no status link in {data!r}")
+        me = frames.link(data.get("links"), "self") or {}
+        return Job(self, status["id"], kind="create", name=f"create {name}",
+                   self_href=me.get("href"))
+
+    def _servers_in(self, group_id: Any, what: str) -> set[str] | None:
+        """Upper-case ids of the servers directly in a group (one plain GET), or None when the
+        group cannot be read (the POST then gets the API's own answer about the group)."""
+        if not isinstance(group_id, str) or not GROUP_ID.match(group_id):
+            return None
+        try:
+            data = self.transport.request("GET", f"/v2/groups/{self.alias}/{group_id}",
+                                          what=f"{what}: list the group's servers first").data
+        except ApiError:  # unknown group (the POST says so properly) or a 5xx: no snapshot
+            return None
+        links = data.get("links") if isinstance(data, dict) else None
+        return {str(link.get("id")).upper() for link in links or []
+                if isinstance(link, dict) and str(link.get("rel", "")).lower() == "server"}
+
+    def _find_created(self, name: str, group_id: str, description: str,
+                      started: datetime, existing: set[str] | None = None) -> dict | None:
+        """The server a create with a lost answer made, if any: same name pattern (DC + alias +
+        name + counter), same description, created after the request started, in that group,
+        and not among the `existing` ids read before the request was sent."""
+        pattern = re.compile(rf"^[A-Z0-9]{{3}}{re.escape(str(self.alias).upper())}"
+                             rf"{re.escape(str(name).upper())}\d+$")
+        existing = existing or set()
+        since = started - CLOCK_SLACK
+        for attempt in range(RECONCILE_LOOKUPS):
+            group = self._group_json(group_id, detailed=True)
+            found = []
+            for server in group.get("servers") or []:
+                created = pd.to_datetime((server.get("changeInfo") or {}).get("createdDate"),
+                                         utc=True, errors="coerce")
+                if (pattern.match(str(server.get("name", "")).upper())
+                        and str(server.get("id") or server.get("name") or "").upper()
+                        not in existing
+                        and (server.get("description") or "") == description
+                        and created is not pd.NaT and created >= since):
+                    found.append((created, server))
+            if found:
+                return max(found, key=lambda pair: (pair[0], pair[1].get("name", "")))[1]
+            time.sleep(self.settings.backoff * (attempt + 1))
+        return None
+
+    def update_server(self, server_id: str, **members) -> Job | None:
+        """Change a server: ``description``, ``group_id``, ``custom_fields`` (applied at once:
+        returns None) and ``cpu``, ``memory_gb``, ``disks``, ``password`` (queued: returns a Job).
+
+        For ``password``, ``current_password=`` may be given; otherwise it is read from the
+        server's credentials. Raises ValidationError for an unknown member or a refused value.
+        If the answer to a cpu / memory change is lost, the returned Job (``id`` None) follows
+        the server until it shows the new values, for at most ``job.watch_limit`` seconds
+        (``jobs.WATCH_LIMIT``, 3 s): then it ends failed (``wait()`` raises JobFailedError saying
+        the change is not confirmed, what the server shows, and that calling again is safe), as
+        the PATCH may never have been processed. Sync-only changes are simply sent again.
+        """
+        current = members.pop("current_password", None)
+        if "password" in members:
+            new = members["password"]
+            if not isinstance(new, dict):
+                if current is None:
+                    current = self.credentials(server_id).password
+                self.transport.redactor.add(new, current)
+                members["password"] = {"current": current, "password": new}
+        if "cpu" in members:
+            members["cpu"] = _whole(members["cpu"], "cpu")
+        if "memory_gb" in members:
+            members["memory_gb"] = _whole(members["memory_gb"], "memory")
+        ops = _patch_ops(members, SERVER_MEMBERS, "update_server")
+        queued = set(members) - SYNC_MEMBERS
+        what = f"update server {server_id!r}"
+        try:
+            reply = self.transport.request("PATCH", f"/v2/servers/{self.alias}/{server_id}",
+                                           json=ops, repeatable=not queued, what=what)
+        except (TransportError, ServerError) as exc:
+            if not _maybe_applied(exc) or not queued <= {"cpu", "memory_gb"}:
+                raise
+            # the answer (and its status id) is lost: follow the change on the server itself
+            expect = {}
+            if "cpu" in members:
+                expect["cpu"] = members["cpu"]
+            if "memory_gb" in members:
+                expect["memoryMB"] = members["memory_gb"] * 1024
+            return Job(self, None, kind="update", server_id=server_id,
+                       name=f"update {server_id}", watch=expect)
+        if reply.data is None:
+            return None
+        return self._status_job(reply.data, "update", server_id, f"update {server_id}")
+
+    def delete_server(self, server_id: str) -> Job:
+        """Queue the deletion of a server; returns its Job. Raises NotFoundError if unknown.
+
+        If the answer is lost, the server is read: gone or queued for deletion gives a Job (``id``
+        None) that ends when the server is gone; still there means the DELETE is sent again.
+        """
+        what = f"delete server {server_id!r}"
+        for _round in range(2):
+            try:
+                data = self.transport.request("DELETE", f"/v2/servers/{self.alias}/{server_id}",
+                                              what=what).data
+                break
+            except (TransportError, ServerError) as exc:
+                if not _maybe_applied(exc):
+                    raise
+                # the answer is lost: the server shows whether the delete took effect
+                try:
+                    status = str(self.server(server_id).get("status", "")).lower()
+                except NotFoundError:
+                    status = "gone"
+                if status in ("gone", "queuedfordelete"):
+                    return Job(self, None, kind="delete", server_id=server_id,
+                               name=f"delete {server_id}", watch={})
+        else:
+            raise TransportError(f"{what}: no answer twice and the server is still there",
+                                 method="DELETE", path=f"/v2/servers/{self.alias}/{server_id}")
+        if isinstance(data, dict) and not data.get("isQueued", True):
+            item = {"server": data.get("server") or server_id,
+                    "errorMessage": data.get("errorMessage")}
+            raise OperationError(not_queued_message("delete", [item]), items=[item],
+                                 operation="delete")
+        return self._status_job(data, "delete", server_id, f"delete {server_id}")
+
+    def _status_job(self, data: Any, kind: str, server_id: str | None, name: str) -> Job:
+        """A Job from any answer carrying a status link (bare link or object with links)."""
+        link = None
+        if isinstance(data, dict):
+            link = data if str(data.get("rel", "")).lower() == "status" else \
+                frames.link(data.get("links"), "status")
+        if not link or not link.get("id"):
+            raise self._malformed(f"{name}: the answer has no status link: {data!r}")
+        return Job(self, link["id"], kind=kind, server_id=server_id, name=name)
+
+    # -- power and other operations -------------------------------------------------------------
+
+    def power(self, operation: str, server_ids) -> JobSet:
+        """Run a power operation (``reboot``, ``power_on``, ``shutDown``, ...) on servers.
+
+        `server_ids`: one id, a list, a Server, or a DataFrame with an ``id`` column. Returns a
+        JobSet (``not_queued`` lists refused servers). Raises OperationError if every server was
+        refused, ValidationError for an unknown operation or an empty list.
+        """
+        op = _OPERATION_KEYS.get(str(operation).replace("_", "").lower())
+        if op is None:
+            raise ValidationError(
+                f"unknown operation {operation!r}; expected one of {', '.join(POWER_OPERATIONS)}",
+                status=None, model_state={"operation": [f"unknown: {operation!r}"]})
+        ids = _ids(server_ids)
+        kind = _KIND[op]
+        try:
+            data = self.transport.request("POST", f"/v2/operations/{self.alias}/servers/{op}",
+                                          json=ids, what=f"{kind} {', '.join(ids)}").data
+        except ValidationError as exc:
+            if not isinstance(exc.body, list):  # a refusal may come as 400 with the item list
+                raise
+            data = exc.body
+        if not isinstance(data, list):
+            raise self._malformed(f"{kind}: expected a list of per-server results, got {data!r}")
+        jobs, refused = [], []
+        for item in data:
+            link = frames.link(item.get("links"), "status") if isinstance(item, dict) else None
+            if isinstance(item, dict) and item.get("isQueued") and link and link.get("id"):
+                sid = item.get("server")
+                jobs.append(Job(self, link["id"], kind=kind, server_id=sid, name=f"{kind} {sid}"))
+            else:
+                refused.append({"server": (item or {}).get("server"),
+                                "errorMessage": (item or {}).get("errorMessage")})
+        if not jobs:
+            raise OperationError(not_queued_message(kind, refused), items=refused, operation=kind)
+        return JobSet(jobs, not_queued=refused, operation=kind)
+
+    def power_on(self, server_ids) -> JobSet:
+        return self.power("powerOn", server_ids)
+
+    def power_off(self, server_ids) -> JobSet:
+        return self.power("powerOff", server_ids)
+
+    def shut_down(self, server_ids) -> JobSet:
+        return self.power("shutDown", server_ids)
+
+    def reboot(self, server_ids) -> JobSet:
+        return self.power("reboot", server_ids)
+
+    def reset(self, server_ids) -> JobSet:
+        return self.power("reset", server_ids)
+
+    def pause(self, server_ids) -> JobSet:
+        return self.power("pause", server_ids)
+
+    def archive(self, server_ids) -> JobSet:
+        return self.power("archive", server_ids)
+
+    def start_maintenance(self, server_ids) -> JobSet:
+        return self.power("startMaintenance", server_ids)
+
+    def stop_maintenance(self, server_ids) -> JobSet:
+        return self.power("stopMaintenance", server_ids)
+
+    def job(self, status_id: str) -> Job:
+        """A Job for a known status id (``wa1-12``); nothing is read until status()/wait()."""
+        if not status_id or not isinstance(status_id, str):
+            raise ValidationError("status id must be a non-empty string like 'wa1-12'",
+                                  status=None, model_state={"status_id": ["required"]})
+        return Job(self, status_id, kind="job", name=f"job {status_id}")
+
+    # -- credentials, public IPs, custom fields -------------------------------------------------
+
+    def credentials(self, server_id: str) -> Credentials:
+        """The server's administrator user and password (the password never shows in a repr)."""
+        data = self._get(f"/v2/servers/{self.alias}/{server_id}/credentials",
+                         what=f"get credentials of server {server_id!r}") or {}
+        password = data.get("password") or ""
+        self.transport.redactor.add(password)
+        return Credentials(data.get("userName") or data.get("username") or "", password)
+
+    def add_public_ip(self, server_id: str, ports, internal_ip: str | None = None,
+                      source_restrictions=None) -> Job:
+        """Map a public IP to the server with these open `ports` (80, ("udp", 53),
+        ("tcp", 8080, 8081) or the API's dicts); returns the Job."""
+        body: dict[str, Any] = {"ports": _ports(ports)}
+        if internal_ip:
+            body["internalIPAddress"] = internal_ip
+        if source_restrictions is not None:
+            body["sourceRestrictions"] = _cidrs(source_restrictions)
+        data = self.transport.request(
+            "POST", f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses", json=body,
+            what=f"add a public IP to server {server_id!r}").data
+        return self._status_job(data, "add_public_ip", server_id, f"add public IP {server_id}")
+
+    def public_ip(self, server_id: str, ip: str) -> dict:
+        """One public IP's JSON: internalIPAddress, ports, sourceRestrictions."""
+        return self._get(f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}",
+                         what=f"get public IP {ip} of server {server_id!r}") or {}
+
+    def public_ips(self, server_id: str) -> list[str]:
+        """The server's public IPs (there is no list endpoint: read from the server)."""
+        return [i["public"] for i in (self.server(server_id).get("details") or {})
+                .get("ipAddresses") or [] if isinstance(i, dict) and i.get("public")]
+
+    def update_public_ip(self, server_id: str, ip: str, ports, source_restrictions=None) -> Job:
+        """Replace a public IP's ports (and source restrictions); returns the Job."""
+        body: dict[str, Any] = {"ports": _ports(ports)}
+        if source_restrictions is not None:
+            body["sourceRestrictions"] = _cidrs(source_restrictions)
+        data = self.transport.request(
+            "PUT", f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}", json=body,
+            what=f"update public IP {ip} of server {server_id!r}").data
+        return self._status_job(data, "update_public_ip", server_id, f"update public IP {ip}")
+
+    def delete_public_ip(self, server_id: str, ip: str) -> Job:
+        """Remove a public IP from the server; returns the Job."""
+        data = self.transport.request(
+            "DELETE", f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}",
+            what=f"remove public IP {ip} of server {server_id!r}").data
+        return self._status_job(data, "delete_public_ip", server_id, f"remove public IP {ip}")
+
+    def custom_fields(self) -> pd.DataFrame:
+        """DataFrame (frames.CUSTOM_FIELDS) of the account's custom fields."""
+        raw = self._get(f"/v2/accounts/{self.alias}/customFields", what="list custom fields")
+        return frames.custom_fields_frame(raw or [])
+
+
+# -- argument helpers ----------------------------------------------------------------------------
+
+def _invalid(field: str, rule: str) -> ValidationError:
+    return ValidationError(f"{field}: {rule}", status=None, model_state={field: [rule]})
+
+
+def _require(**values) -> None:
+    for field, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise _invalid(field, "is required")
+
+
+def _whole(value, field: str):
+    """An integer from 4, "4" or 4.0; None stays None (the API then names what is missing)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise _invalid(field, f"must be a whole number, got {value!r}") from None
+    if not number.is_integer() or isinstance(value, bool):
+        raise _invalid(field, f"must be a whole number, got {value!r}")
+    return int(number)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _patch_ops(members: dict, allowed: dict[str, str], caller: str) -> list[dict]:
+    if not members:
+        raise _invalid("members", f"{caller} needs at least one of {', '.join(allowed)}")
+    unknown = [m for m in members if m not in allowed]
+    if unknown:
+        raise _invalid(unknown[0], f"{caller} cannot set {unknown[0]!r}; "
+                                   f"it can set {', '.join(allowed)}")
+    return [{"op": "set", "member": allowed[k], "value": v} for k, v in members.items()]
+
+
+def _ids(server_ids) -> list[str]:
+    if isinstance(server_ids, pd.DataFrame):
+        if "id" not in server_ids.columns:
+            raise _invalid("server_ids", "a DataFrame needs an 'id' column")
+        server_ids = server_ids["id"].tolist()
+    elif isinstance(server_ids, (str, Server)):
+        server_ids = [server_ids]
+    ids = []
+    for item in server_ids if isinstance(server_ids, Iterable) else [server_ids]:
+        sid = item.get("id") if isinstance(item, dict) else item
+        if not isinstance(sid, str) or not sid.strip():
+            raise _invalid("server_ids", f"every server id must be a non-empty string, got {sid!r}")
+        ids.append(sid.strip())
+    if not ids:
+        raise _invalid("server_ids", "at least one server id is required")
+    return ids
+
+
+def _ports(ports) -> list[dict]:
+    if isinstance(ports, (int, str, dict, tuple)):
+        ports = [ports]
+    out = []
+    for p in ports:
+        if isinstance(p, dict):
+            out.append(p)
+        elif isinstance(p, int) or (isinstance(p, str) and p.isdigit()):
+            out.append({"protocol": "TCP", "port": int(p)})
+        elif isinstance(p, (tuple, list)) and len(p) in (2, 3):
+            entry = {"protocol": str(p[0]).upper(), "port": int(p[1])}
+            if len(p) == 3:
+                entry["portTo"] = int(p[2])
+            out.append(entry)
+        else:
+            raise _invalid("ports", f"each port is a number, (protocol, port[, port_to]) or a "
+                                    f"dict; got {p!r}")
+    if not out:
+        raise _invalid("ports", "at least one port is required")
+    return out
+
+
+def _cidrs(restrictions) -> list[dict]:
+    if isinstance(restrictions, str):
+        restrictions = [restrictions]
+    return [r if isinstance(r, dict) else {"cidr": str(r)} for r in restrictions]
+
+
+def _maybe_applied(exc: ClcError) -> bool:
+    """True when a POST may have been processed although its answer did not come back."""
+    if isinstance(exc, TransportError):
+        return exc.sent is not False
+    return getattr(exc, "status", None) in (502, 504)

@@ -1,0 +1,159 @@
+"""Secrets: the password and every bearer token issued never appear in stored notebook outputs,
+`session.history`, log output (client and sandbox), reprs, or exception texts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+
+import clc_notebook as clc
+from clc_notebook.sandbox import Sandbox
+
+from .secrets_spy import DEMO_PASSWORD, SecretSpy, assert_no_secret
+from .support import REPO
+
+SERVER_PASSWORD = "Xq7!build-Secret"
+# what a bearer token looks like in text: a JWT, or the header/JSON key followed by a long value
+TOKEN_SHAPES = [
+    re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{64}(?![A-Za-z0-9_-])"),  # the sandbox's token_urlsafe(48)
+    re.compile(r"Bearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}"),
+    re.compile(r'"?bearerToken"?\s*[:=]\s*"?(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}'),
+]
+
+
+def notebook_texts() -> list[tuple[str, str]]:
+    """(file, text) of every stored output of the notebooks under notebooks/ and test-artifacts/."""
+    found = []
+    for base in (REPO / "notebooks", REPO / "test-artifacts"):
+        for path in sorted(base.rglob("*.ipynb")) if base.exists() else []:
+            if ".ipynb_checkpoints" in path.parts:
+                continue
+            nb = json.loads(path.read_text())
+            found += [(str(path.relative_to(REPO)), text) for text in output_texts(nb)]
+    return found
+
+
+def output_texts(nb: dict) -> list[str]:
+    """Every output of a notebook as text (images left out: base64 is not where a token would hide)."""
+    texts = []
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            output = dict(output)
+            if isinstance(output.get("data"), dict):
+                output["data"] = {k: v for k, v in output["data"].items() if not k.startswith("image/")}
+            texts.append(json.dumps(output, ensure_ascii=False))
+    return texts
+
+
+def test_stored_notebook_outputs_hold_no_password_or_token():
+    texts = notebook_texts()
+    assert texts, "no stored notebook outputs found to search"
+    for where, text in texts:
+        assert DEMO_PASSWORD not in text, f"the demo password is in an output of {where}"
+        for shape in TOKEN_SHAPES:
+            assert not shape.search(text), f"something shaped like a bearer token is in an output of {where}"
+
+
+def test_client_keeps_secrets_out_of_history_logs_reprs_and_errors(caplog, capsys, monkeypatch):
+    caplog.set_level(logging.DEBUG)
+    spy = SecretSpy(monkeypatch)
+    spy.passwords.add(SERVER_PASSWORD)
+    texts: list[str] = []
+    with Sandbox(mode="polls", log_requests=True) as sb:
+        s = clc.connect(url=sb.url, username=sb.username, password=sb.password, quiet=True)
+        groups = s.groups("WA1")
+        group_id = groups.loc[groups["name"] == "Default Group", "id"].iloc[0]
+        job = s.create_server(name="sec", group_id=group_id, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1,
+                              password=SERVER_PASSWORD)
+        job.wait(timeout=60, poll=0.01, progress=True)
+        server = job.server()
+        texts += [repr(job), str(job), repr(server), str(server)]
+        texts += [getattr(server, "_repr_html_", lambda: "")(), getattr(job, "_repr_html_", lambda: "")()]
+        creds = s.credentials(server["id"])
+        assert creds.password == SERVER_PASSWORD  # the caller may read it on purpose...
+        texts += [repr(creds), str(creds), getattr(creds, "_repr_html_", lambda: "")()]  # ...but no display shows it
+        new_password = "Zz9!changed-Secret"
+        spy.passwords.add(new_password)
+        update = s.update_server(server["id"], password=new_password)
+        if update is not None:
+            update.wait(timeout=60, poll=0.01)
+            texts.append(repr(update))
+
+        # error paths: every exception text and repr
+        problems = []
+        with pytest.raises(clc.ValidationError) as bad:
+            s.create_server(name="sec", group_id=group_id, template="RHEL-6-64-TEMPLATE", cpu=99, memory_gb=1,
+                            password=SERVER_PASSWORD)
+        problems.append(bad.value)
+        with pytest.raises(clc.NotFoundError) as missing:
+            s.server("wa1aliasnope01")
+        problems.append(missing.value)
+        with pytest.raises(clc.AuthenticationError) as refused:
+            clc.connect(url=sb.url, username=sb.username, password="wrong-" + DEMO_PASSWORD, quiet=True)
+        spy.passwords.add("wrong-" + DEMO_PASSWORD)
+        problems.append(refused.value)
+        sb.expire_tokens()
+        expired_token = sorted(spy.tokens)[0]
+        s.datacenters()  # re-login on 401, transparently
+        token_only = clc.connect(url=sb.url, token=expired_token, alias=s.alias, quiet=True)
+        with pytest.raises(clc.AuthenticationError) as expired:
+            token_only.datacenters()  # an expired token and no password: a clear error
+        problems.append(expired.value)
+        for exc in problems:
+            texts += [str(exc), repr(exc), json.dumps(getattr(exc, "body", None), default=str),
+                      json.dumps(getattr(exc, "model_state", None), default=str)]
+            assert str(exc).strip()
+        spy.collect_sessions([s, token_only])
+        s.close()
+        token_only.close()
+
+    assert len(spy.tokens) >= 2, "expected at least two tokens (login, re-login)"
+    spy.check_texts(texts, "reprs and exception texts")
+    out = capsys.readouterr()
+    assert_no_secret(spy.secrets, caplog.text, "log output (client and sandbox)")
+    assert_no_secret(spy.secrets, out.out + out.err, "console output")
+
+
+# Put in front of each notebook when we run it: records every token the kernel's client sends or
+# receives (the real calls still happen), so the outputs can be searched for exactly those.
+SPY_CELL = """
+import json as _j, os as _o, requests as _r
+_real = _r.Session.send
+def _spy(self, request, **kw):
+    resp = _real(self, request, **kw)
+    found = []
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        found.append(auth[7:].strip())
+    if "authentication/login" in request.url and resp.status_code == 200:
+        found.append(resp.json().get("bearerToken", ""))
+    with open(_o.environ["CLC_TOKEN_SPY"], "a") as f:
+        f.writelines(t + "\\n" for t in found if t)
+    return resp
+_r.Session.send = _spy
+"""
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_running_a_notebook_shows_no_password_or_token(path, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    spy_file = tmp_path / "tokens.txt"
+    monkeypatch.setenv("CLC_TOKEN_SPY", str(spy_file))
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(SPY_CELL))
+    NotebookClient(nb, timeout=120, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.cells.pop(0)
+    tokens = set(spy_file.read_text().split()) if spy_file.exists() else set()
+    assert tokens, "the notebook logged in (or used a token) but the spy saw no token"
+    texts = output_texts(nb)
+    for text in texts:
+        assert_no_secret(tokens | {DEMO_PASSWORD}, text, f"an output of {path.name} (run now)")
+        for shape in TOKEN_SHAPES:
+            assert not shape.search(text), f"something shaped like a bearer token is in an output of {path.name}"
