@@ -182,7 +182,9 @@ def report(inv: dict, builds: dict, conv: list[dict], sdk_note: str, total: floa
         f"{bk['after_last_done'] / max(bo['after_last_done'], 0.01):.2f}x |",
         f"| status requests while waiting | {bo['status_reads']} | {bf['status_reads']} | "
         f"{bk['status_reads']} | {bk['status_reads'] / max(bo['status_reads'], 1):.2f}x |",
-        f"| all requests (login, creates, status reads) | {bo['requests']} | {bf['requests']} | "
+        f"| all requests (login, creates, status reads; ours also lists the group once per "
+        f"create, the snapshot that lets a lost create answer be reconciled) | {bo['requests']} | "
+        f"{bf['requests']} | "
         f"{bk['requests']} | |",
         "",
         f"Target: return within one poll interval of the last completion. Ours (default): "

@@ -32,7 +32,10 @@ def render(data: dict) -> str:
             ["HTTP calls / attempts (retries included)", f"{faults['http'].get('calls')} / {faults['http'].get('attempts')}"],
             ["lost answers seen by the client", faults["http"].get("lost_answers_seen_by_client", 0)],
             ["creates applied (from the name counters)", faults["creates_applied"]],
-            ["duplicate servers", faults["duplicates"]],
+            ["duplicate servers (runs with two successful builds)", faults["duplicates"]],
+            ["creates sent again after a lost answer whose first build failed (invisible through the API)",
+             f"{faults.get('creates_applied_twice_first_build_failed', 0)} "
+             f"(invisible failed creates: {faults.get('invisible_failed_creates', 0)})"],
             ["jobs tracked by id / followed through the server", f"{faults['jobs_tracked']} / {faults['jobs_followed_by_server']}"],
             ["jobs unaccounted for", faults["jobs_unaccounted"]],
             ["jobs reported as 'may have been applied'", faults["jobs_reported_maybe_applied"]],

@@ -133,7 +133,7 @@ def sandbox_jobs(sb) -> list[dict]:
     """The in-process sandbox's job ledger (its SQLite `jobs` table), oldest first: the ground truth
     for "no job unaccounted for" (the API has no job listing). Internal on purpose: one place."""
     with sb.store.transaction() as db:
-        return [dict(r) for r in db.execute("SELECT id, kind, target, created FROM jobs ORDER BY created, id")]
+        return [dict(r) for r in db.execute("SELECT id, kind, target, created, outcome FROM jobs ORDER BY created, id")]
 
 
 def status_id(accepted: dict) -> str:

@@ -146,20 +146,30 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
         default = next(g["id"] for g in api.tree(root, detailed=False)["groups"] if g["name"] == "Default Group")
 
         # duplicates: a probe create per name reads that name's counter (numbers are never reused)
-        duplicates, lost_acknowledged, applied = [], [], 0
+        # duplicates: servers of one run that were built (a create applied twice is a duplicate only
+        # if both builds succeeded: a first build that failed is removed by the sandbox, and a client
+        # that then finds nothing and sends again does what the user asked). The probe create per
+        # name reads that name's counter (numbers are never reused): the creates applied per run.
+        ledger = sandbox_jobs(sb)
+        last_end = max(end for _, end in windows.values())
+        built: Counter = Counter(int(str(row["target"])[len("wa1aliasr"):][:3]) for row in ledger
+                                 if row["kind"] == "create" and row["outcome"] == "succeeded"
+                                 and row["created"] <= last_end and str(row["target"]).startswith("wa1aliasr"))
+        duplicates = sorted((n, k) for n, k in built.items() if k > 1)
+        lost_acknowledged, applied, applied_twice = [], 0, []
         for n in range(RUNS):
             probe = api.create_server(f"r{n:03d}", default)
             number = int(re.sub(r"^WA1ALIASR\d{3}", "", api.server_by_uuid(probe)["name"].upper()))
             applied += number - 1
             if number > 2:
-                duplicates.append((n, number - 1))
-            if jobs_by_run[n] and jobs_by_run[n][0].kind == "create" and number != 2:
+                applied_twice.append((n, number - 1))
+            if jobs_by_run[n] and jobs_by_run[n][0].kind == "create" and number < 2:
                 lost_acknowledged.append((n, number - 1))
 
         # unaccounted jobs: every job the sandbox ran during a run is one the run was handed (by id,
         # or followed through its server after a lost answer), or the run said "may have been applied"
         unaccounted, unfinished, tracked, followed_count, maybe_applied = [], [], 0, 0, 0
-        ledger = sandbox_jobs(sb)
+        invisible_failed_creates = 0
         for n, jobs in jobs_by_run.items():
             start, end = windows[n]
             known = {j.id for j in jobs if j.id}
@@ -174,6 +184,12 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
                     continue
                 if isinstance(exc, clc.TransportError) and "may have been applied" in str(exc):
                     maybe_applied += 1
+                    continue
+                if (row["kind"] == "create" and row["outcome"] == "failed"
+                        and api.get(f"/v2/servers/{api.a}/{row['target']}").status_code == 404):
+                    # its answer was lost and the failed build removed the server before the client
+                    # looked: no API call can show this job (there is no job listing). Counted.
+                    invisible_failed_creates += 1
                     continue
                 unaccounted.append((n, row["id"], row["kind"], row["target"],
                                     f"{type(exc).__name__}: {exc}"[:200] if exc else "run completed"))
@@ -203,6 +219,8 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
     # (a Job followed through its server after a lost answer ends failed after jobs.WATCH_LIMIT,
     # it no longer runs into the deadline: every deadline hit is a failure)
     record_figure("faults", runs=RUNS, outcomes=dict(outcomes), duplicates=len(duplicates),
+                  creates_applied_twice_first_build_failed=len(applied_twice),
+                  invisible_failed_creates=invisible_failed_creates,
                   creates_applied=applied, jobs_tracked=tracked, jobs_followed_by_server=followed_count,
                   jobs_unaccounted=len(unaccounted), jobs_reported_maybe_applied=maybe_applied,
                   job_failures_reported=sum(isinstance(e, clc.JobFailedError) for e in errors),
@@ -218,7 +236,9 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
         text = str(exc)
         assert text.strip() and "Traceback" not in text and len(text) < 2000, repr(exc)
     assert_no_secret(spy.secrets, caplog.text + out.out + out.err, "log and console output")
-    assert not duplicates, f"servers created more than once (run, creates): {duplicates}"
+    assert not duplicates, f"servers built more than once (run, builds): {duplicates}"
+    # a second create is only right when the first one's build failed (and nobody could see it)
+    assert len(applied_twice) <= invisible_failed_creates, (applied_twice, invisible_failed_creates)
     assert not lost_acknowledged, f"acknowledged creates missing from the counter: {lost_acknowledged}"
     assert not unaccounted, f"jobs no run was told about: {unaccounted}"
     assert not unfinished, f"jobs that never ended: {unfinished}"
