@@ -4,5 +4,5 @@ try:
     from importlib.metadata import PackageNotFoundError, version
 
     __version__ = version("clc_notebook")
-except Exception:  # not installed (a bare source checkout): keep in step with pyproject.toml
+except PackageNotFoundError:  # not installed (a bare source checkout): keep in step with pyproject.toml
     __version__ = "0.1.0"

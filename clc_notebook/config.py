@@ -22,6 +22,11 @@ ENV_TOKEN = "CLC_V2_API_TOKEN"
 ENV_ALIAS = "CLC_ACCT_ALIAS"
 ENV_LOCATION = "CLC_LOCATION"
 
+# numeric settings -> (bound, whether the bound itself is allowed): a bad value fails here, named,
+# not later inside urllib3 or time.sleep
+NUMBER_LIMITS = {"retries": (0, True), "backoff": (0, True), "backoff_max": (0, True),
+                 "poll": (0, False), "poll_backoff": (1, True), "poll_max": (0, False)}
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -98,14 +103,29 @@ def resolve(url=None, username=None, password=None, *, token=None, alias=None, l
     unknown = set(options) - set(Settings.__dataclass_fields__)
     if unknown:
         raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    for name, (bound, inclusive) in NUMBER_LIMITS.items():
+        if name in options:
+            _check_number(name, options[name], bound, inclusive)
     return Settings(url=url, username=username, password=password, token=token,
                     alias=alias.upper() if alias else None,
                     location=location.upper() if location else None, **options)
 
 
+def _check_number(name: str, value, bound: float, inclusive: bool) -> None:
+    """Raise ConfigurationError unless `value` is a number above (or at, if `inclusive`) `bound`."""
+    kinds = int if name == "retries" else (int, float)
+    if (isinstance(value, bool) or not isinstance(value, kinds)
+            or not (value >= bound if inclusive else value > bound)):
+        rule = f"{'a whole number' if name == 'retries' else 'a number'} {'>=' if inclusive else '>'} {bound}"
+        raise ConfigurationError(f"{name} must be {rule}, got {value!r}")
+
+
 def _timeout(value) -> tuple[float, float]:
     """A (connect, read) pair from a number or a pair; rejects non-positive values."""
-    pair = (value, value) if isinstance(value, (int, float)) else tuple(value)
+    try:
+        pair = (value, value) if isinstance(value, (int, float)) else tuple(value)
+    except TypeError:  # not a number and not iterable: the same message as any bad value
+        pair = ()
     if len(pair) != 2 or not all(isinstance(v, (int, float)) and v > 0 for v in pair):
         raise ConfigurationError(
             f"timeout must be a positive number or a (connect, read) pair of them, got {value!r}")

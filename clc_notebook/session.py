@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from numbers import Integral
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
@@ -186,9 +187,11 @@ class Session:
 
     def datacenters(self) -> pd.DataFrame:
         """DataFrame (frames.DATACENTERS): the account's data centers and their root groups."""
-        raw = self._get(f"/v2/datacenters/{self.alias}", {"groupLinks": "true"},
-                        "list data centers")
-        return frames.datacenters_frame(raw or [])
+        return frames.datacenters_frame(self._datacenter_list())
+
+    def _datacenter_list(self) -> list:
+        return self._get(f"/v2/datacenters/{self.alias}", {"groupLinks": "true"},
+                         "list data centers") or []
 
     def datacenter(self, dc: str | None = None) -> dict:
         """One data center's JSON (with group links). Raises NotFoundError for an unknown one."""
@@ -220,10 +223,8 @@ class Session:
         """Root group ids: of one data center, or of every data center of the account."""
         if dc is not None:
             return [self.root_group_id(dc)]
-        listing = self._get(f"/v2/datacenters/{self.alias}", {"groupLinks": "true"},
-                            "list data centers") or []
         ids = []
-        for item in listing:
+        for item in self._datacenter_list():
             group = frames.link(item.get("links"), "group")
             ids.append(group["id"] if group and group.get("id") else self.root_group_id(item["id"]))
         return ids
@@ -296,7 +297,7 @@ class Session:
         if not key:
             raise ValidationError("server id must not be empty", status=None,
                                   model_state={"id": ["must not be empty"]})
-        if UUID.match(key):
+        if UUID.fullmatch(key):
             data = self._get(f"/v2/servers/{self.alias}/{key}", {"uuid": "true"},
                              f"get server with uuid {key!r}")
         else:
@@ -365,10 +366,7 @@ class Session:
     def _create_job(self, data: Any, name: str) -> Job:
         if not isinstance(data, dict):
             raise self._malformed(f"create server {name!r}: unexpected answer {data!r}")
-        if not data.get("isQueued", True):
-            item = {"server": data.get("server") or name, "errorMessage": data.get("errorMessage")}
-            raise OperationError(not_queued_message("create", [item]), items=[item],
-                                 operation="create")
+        _raise_if_not_queued(data, name, "create")
         status = frames.link(data.get("links"), "status") or {}
         if not status.get("id"):
             raise self._malformed(f"create server {name!r}: no status link in {data!r}")
@@ -379,7 +377,7 @@ class Session:
     def _servers_in(self, group_id: Any, what: str) -> set[str] | None:
         """Upper-case ids of the servers directly in a group (one plain GET), or None when the
         group cannot be read (the POST then gets the API's own answer about the group)."""
-        if not isinstance(group_id, str) or not GROUP_ID.match(group_id):
+        if not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id):
             return None
         try:
             data = self.transport.request("GET", f"/v2/groups/{self.alias}/{group_id}",
@@ -487,11 +485,7 @@ class Session:
         else:
             raise TransportError(f"{what}: no answer twice and the server is still there",
                                  method="DELETE", path=f"/v2/servers/{self.alias}/{server_id}")
-        if isinstance(data, dict) and not data.get("isQueued", True):
-            item = {"server": data.get("server") or server_id,
-                    "errorMessage": data.get("errorMessage")}
-            raise OperationError(not_queued_message("delete", [item]), items=[item],
-                                 operation="delete")
+        _raise_if_not_queued(data, server_id, "delete")
         return self._status_job(data, "delete", server_id, f"delete {server_id}")
 
     def _status_job(self, data: Any, kind: str, server_id: str | None, name: str) -> Job:
@@ -531,42 +525,51 @@ class Session:
             raise self._malformed(f"{kind}: expected a list of per-server results, got {data!r}")
         jobs, refused = [], []
         for item in data:
-            link = frames.link(item.get("links"), "status") if isinstance(item, dict) else None
-            if isinstance(item, dict) and item.get("isQueued") and link and link.get("id"):
-                sid = item.get("server")
+            entry = item if isinstance(item, dict) else {}  # a malformed item counts as refused
+            link = frames.link(entry.get("links"), "status")
+            if entry.get("isQueued") and link and link.get("id"):
+                sid = entry.get("server")
                 jobs.append(Job(self, link["id"], kind=kind, server_id=sid, name=f"{kind} {sid}"))
             else:
-                refused.append({"server": (item or {}).get("server"),
-                                "errorMessage": (item or {}).get("errorMessage")})
+                refused.append({"server": entry.get("server"), "errorMessage": entry.get("errorMessage")})
         if not jobs:
             raise OperationError(not_queued_message(kind, refused), items=refused, operation=kind)
         return JobSet(jobs, not_queued=refused, operation=kind)
 
     def power_on(self, server_ids) -> JobSet:
+        """``power("powerOn", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("powerOn", server_ids)
 
     def power_off(self, server_ids) -> JobSet:
+        """``power("powerOff", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("powerOff", server_ids)
 
     def shut_down(self, server_ids) -> JobSet:
+        """``power("shutDown", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("shutDown", server_ids)
 
     def reboot(self, server_ids) -> JobSet:
+        """``power("reboot", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("reboot", server_ids)
 
     def reset(self, server_ids) -> JobSet:
+        """``power("reset", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("reset", server_ids)
 
     def pause(self, server_ids) -> JobSet:
+        """``power("pause", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("pause", server_ids)
 
     def archive(self, server_ids) -> JobSet:
+        """``power("archive", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("archive", server_ids)
 
     def start_maintenance(self, server_ids) -> JobSet:
+        """``power("startMaintenance", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("startMaintenance", server_ids)
 
     def stop_maintenance(self, server_ids) -> JobSet:
+        """``power("stopMaintenance", server_ids)``: returns the JobSet; raises as ``power()`` does."""
         return self.power("stopMaintenance", server_ids)
 
     def job(self, status_id: str) -> Job:
@@ -695,12 +698,13 @@ def _ports(ports) -> list[dict]:
     if isinstance(ports, (int, str, dict, tuple)):
         ports = [ports]
     out = []
-    for p in ports:
+    for p in ports if isinstance(ports, Iterable) else [ports]:
         if isinstance(p, dict):
             out.append(p)
-        elif isinstance(p, int) or (isinstance(p, str) and p.isdigit()):
+        elif (isinstance(p, int) and not isinstance(p, bool)) or (isinstance(p, str) and p.isdigit()):
             out.append({"protocol": "TCP", "port": int(p)})
-        elif isinstance(p, (tuple, list)) and len(p) in (2, 3):
+        elif (isinstance(p, (tuple, list)) and len(p) in (2, 3)
+              and all(isinstance(n, Integral) or (isinstance(n, str) and n.isdigit()) for n in p[1:])):
             entry = {"protocol": str(p[0]).upper(), "port": int(p[1])}
             if len(p) == 3:
                 entry["portTo"] = int(p[2])
@@ -717,6 +721,14 @@ def _cidrs(restrictions) -> list[dict]:
     if isinstance(restrictions, str):
         restrictions = [restrictions]
     return [r if isinstance(r, dict) else {"cidr": str(r)} for r in restrictions]
+
+
+def _raise_if_not_queued(data: Any, server: str, operation: str) -> None:
+    """Raise OperationError when a single-server answer says ``isQueued: false``."""
+    if isinstance(data, dict) and not data.get("isQueued", True):
+        item = {"server": data.get("server") or server, "errorMessage": data.get("errorMessage")}
+        raise OperationError(not_queued_message(operation, [item]), items=[item],
+                             operation=operation)
 
 
 def _maybe_applied(exc: ClcError) -> bool:

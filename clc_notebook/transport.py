@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ._version import __version__
@@ -445,7 +445,6 @@ def _sent(exc) -> bool | None:
     """False when the request certainly never left (connection not opened), else None."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return False
-    from urllib3.exceptions import NewConnectionError, ConnectTimeoutError
     if isinstance(exc, requests.exceptions.ConnectionError) and any(
             isinstance(e, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError))
             for e in _chain(exc)):
@@ -455,7 +454,6 @@ def _sent(exc) -> bool | None:
 
 def _retries_of(exc, budget: int) -> int:
     """How many urllib3 retries happened before the error (all of them when exhausted)."""
-    from urllib3.exceptions import MaxRetryError
     if any(isinstance(e, MaxRetryError) for e in _chain(exc)):
         return budget
     return 0

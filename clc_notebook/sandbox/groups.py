@@ -60,14 +60,12 @@ class GroupRules:
                     total += sum(1 for s in mine if s["status"] != "archived")
                 count = total if counted else 0
                 if detailed:
-                    servers = [shapes.server(s, a, ips.get(s["id"], []), self._shape_fields(defs, s["custom_fields"]))
-                               for s in mine]
-                    shaped = shapes.group(g, a, children=kids, servers_count=count, servers=servers,
-                                          custom_fields=self._shape_fields(defs, g["custom_fields"]))
+                    members = {"servers": [shapes.server(s, a, ips.get(s["id"], []),
+                                                         self._shape_fields(defs, s["custom_fields"])) for s in mine]}
                 else:
-                    shaped = shapes.group(g, a, children=kids, servers_count=count,
-                                          server_ids=[s["id"] for s in mine],
-                                          custom_fields=self._shape_fields(defs, g["custom_fields"]))
+                    members = {"server_ids": [s["id"] for s in mine]}
+                shaped = shapes.group(g, a, children=kids, servers_count=count,
+                                      custom_fields=self._shape_fields(defs, g["custom_fields"]), **members)
                 return shaped, count
 
             return build(top, True)[0]

@@ -87,7 +87,7 @@ class ServerRules:
             self.tick(db)
             name = as_str(body.get("name"), "name", errors, required=True, max_len=64)
             if name:
-                if not NAME_RE.match(name):
+                if not NAME_RE.fullmatch(name):  # fullmatch: "$" would let "web\n" through
                     errors.add("name", "The name may contain only letters, digits and dashes.")
                 elif len(a) + len(name) > 10:
                     errors.add("name", f"The name is too long: account alias plus name must not exceed 10 "

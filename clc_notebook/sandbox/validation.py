@@ -107,7 +107,7 @@ def as_str(value: Any, field: str, errors: Errors, required: bool = False, max_l
 
 
 def as_list(value: Any, field: str, errors: Errors) -> list | None:
-    """Return `value` if it is a JSON array (a single object is wrapped, as form binding would)."""
+    """Return `value` if it is a JSON array; anything else (a single object too) is an error on `field`."""
     if isinstance(value, list):
         return value
     errors.add(field, f"The field {field} must be an array.")

@@ -200,12 +200,9 @@ class ServerActions(widgets.VBox):
 
 
 def _refusals_from_error(exc, ids) -> list[dict]:
-    """Per-server refusals from an error raised for the whole call (e.g. HTTP 400 carrying the array)."""
-    for attribute in ("not_queued", "results", "items"):
-        items = getattr(exc, attribute, None)
-        if items:
-            found = [dict(server=i.get("server"), errorMessage=i.get("errorMessage") or describe_error(exc))
-                     for i in items if isinstance(i, dict) and not i.get("isQueued", False)]
-            if found:
-                return found
+    """Per-server refusals from an error raised for the whole call (OperationError.items: every server refused)."""
+    found = [dict(server=i.get("server"), errorMessage=i.get("errorMessage") or describe_error(exc))
+             for i in getattr(exc, "items", None) or [] if isinstance(i, dict) and not i.get("isQueued", False)]
+    if found:
+        return found
     return [{"server": server_id, "errorMessage": describe_error(exc)} for server_id in ids]

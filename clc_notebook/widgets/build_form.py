@@ -36,7 +36,7 @@ class ServerBuildForm(widgets.VBox):
             "template": widgets.Dropdown(description="Template"),
             "network": widgets.Dropdown(description="Network"),
             "group": widgets.Dropdown(description="Group"),
-            "name": widgets.Text(description="Name", placeholder=f"letters, digits, '-'; alias+name ≤ 10"),
+            "name": widgets.Text(description="Name", placeholder="letters, digits, '-'; alias+name ≤ 10"),
             "description": widgets.Text(description="Description"),
             "cpu": widgets.IntText(value=2, description="CPUs"),
             "memory_gb": widgets.IntText(value=4, description="Memory (GB)"),

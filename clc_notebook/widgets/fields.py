@@ -39,8 +39,8 @@ def message_text(box: widgets.HTML) -> str:
 
 def describe_error(exc: BaseException) -> str:
     """One line for a person: the client's message (it names what was asked and what came back)."""
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0] if len(text) < 400 else text[:400] + "…"
+    line = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    return line if len(line) < 400 else line[:400] + "…"
 
 
 def require_session(session, widget: str):

@@ -106,8 +106,8 @@ class LoginForm(widgets.VBox):
                              f"<b>{html.escape(str(getattr(session, 'location', '?')))}</b>, on "
                              f"{html.escape(str(where))}</span>")
         if url is None and username and username != who:
-            self.status.value += (f" <span style='color:#555'>(the embedded sandbox has its own account; "
-                                  f"the username typed was not used)</span>")
+            self.status.value += (" <span style='color:#555'>(the embedded sandbox has its own account; "
+                                  "the username typed was not used)</span>")
         for callback in self._callbacks:
             try:
                 callback(session)

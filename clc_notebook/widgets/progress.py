@@ -6,6 +6,7 @@ submitted (0) -> queued / notStarted (1) -> executing (2) -> succeeded (3, full)
 """
 from __future__ import annotations
 
+import html
 import threading
 import time
 
@@ -186,7 +187,7 @@ class JobBoard(widgets.VBox):
         self.refusals = widgets.HTML()
         self.refusals.add_class("clc-job-refusals")
         self.watch = JobWatch(self.rows, board=self, not_queued=not_queued, poll=poll, timeout=timeout)
-        header = [widgets.HTML(f"<b>{_escape(title)}</b>")] if title else []
+        header = [widgets.HTML(f"<b>{html.escape(title)}</b>")] if title else []
         super().__init__(header + self.rows + [self.summary, self.refusals])
         self.add_class("clc-job-board")
         self._show_refusals()
@@ -231,14 +232,11 @@ class JobBoard(widgets.VBox):
         self.summary.value = text
 
     def _show_refusals(self) -> None:
-        items = [f"<li><b>{_escape(str(item.get('server', '?')))}</b>: "
-                 f"{_escape(str(item.get('errorMessage') or 'not queued'))}</li>"
+        items = [f"<li><b>{html.escape(str(item.get('server', '?')))}</b>: "
+                 f"{html.escape(str(item.get('errorMessage') or 'not queued'))}</li>"
                  for item in self.watch.not_queued]
         self.refusals.value = f"<ul style='color:#b00;margin:0'>{''.join(items)}</ul>" if items else ""
 
     def __repr__(self) -> str:
         return f"JobBoard({self.summary.value})"
 
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -39,7 +39,7 @@ def check_name(name: str, alias: str | None) -> str | None:
     name = name or ""
     if not name:
         return "required: 1 or more letters, digits or '-'"
-    if not NAME_PATTERN.match(name):
+    if not NAME_PATTERN.fullmatch(name):  # "$" alone would accept a trailing newline
         bad = sorted({c for c in name if not (c.isascii() and (c.isalnum() or c == "-"))})
         return "only letters, digits and '-' are allowed (not " + " ".join(repr(c) for c in bad) + ")"
     limit = MAX_ALIAS_PLUS_NAME - len(alias or "")

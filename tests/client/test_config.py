@@ -37,6 +37,10 @@ def test_token_with_alias_is_enough_and_alias_is_upper_cased():
     (dict(url="ftp://x", username="u", password="secretpw"), {}, ["http://"]),
     (dict(username="u", password="secretpw", timeout=-1), {}, ["timeout"]),
     (dict(username="u", password="secretpw", retrys=3), {}, ["retrys"]),
+    (dict(username="u", password="secretpw", timeout=object()), {}, ["timeout"]),
+    (dict(username="u", password="secretpw", retries="3"), {}, ["retries", "whole number"]),
+    (dict(username="u", password="secretpw", poll=-1), {}, ["poll", "> 0"]),
+    (dict(username="u", password="secretpw", poll_backoff=0.5), {}, ["poll_backoff", ">= 1"]),
 ])
 def test_incomplete_settings_name_what_is_missing(kwargs, env, words):
     with pytest.raises(clc.ConfigurationError) as info:

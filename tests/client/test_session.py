@@ -283,7 +283,7 @@ def test_history_records_every_call(s):
 
 
 def test_session_repr_and_html(s, built):
-    assert repr(s) == f"<Session demouser1@ALIAS WA1 via embedded sandbox>"
+    assert repr(s) == "<Session demouser1@ALIAS WA1 via embedded sandbox>"
     html = s._repr_html_()
     assert "demouser1" in html and "ALIAS" in html and "WA1" in html
     server_html = built._repr_html_()

@@ -15,6 +15,7 @@ CASES = [
     ({"name": "web_1"}, "body.name"),  # charset
     ({"name": "wéb"}, "body.name"),
     ({"name": "web.1"}, "body.name"),
+    ({"name": "web\n"}, "body.name"),  # a trailing newline (a "$" anchor alone would accept it)
     ({"name": "toolong"}, "body.name"),  # ALIAS (5) + 7 > 10
     ({"cpu": 0}, "body.cpu"),
     ({"cpu": 17}, "body.cpu"),

@@ -11,7 +11,7 @@ from clc_notebook.widgets.validation import (check_name, check_password, check_r
 @pytest.mark.parametrize("name, alias, ok", [
     ("web", "ALIAS", True), ("web-1", "ALIAS", True), ("abcde", "ALIAS", True), ("abcdef", "ALIAS", False),
     ("abcdefgh", "AB", True), ("abcdefghi", "AB", False), ("we b", "AB", False), ("wéb", "AB", False),
-    ("", "AB", False),
+    ("", "AB", False), ("web\n", "AB", False),
 ])
 def test_name_rule_is_charset_plus_alias_length(name, alias, ok):
     assert (check_name(name, alias) is None) == ok
