@@ -129,9 +129,11 @@ class Job:
                 continue
             data = reply.data
             if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-                raise MalformedResponseError(
+                # redacted like every other error text: the body is whatever the endpoint sent
+                message = s.transport.redactor.text(
                     f"read status of job {self.id}: GET {path} answered {reply.status} without a "
-                    f"status: {data!r}"[:400], method="GET", path=path)
+                    f"status: {data!r}")
+                raise MalformedResponseError(message[:400], method="GET", path=path)
             return data["status"]
         raise last_error  # type: ignore[misc]
 

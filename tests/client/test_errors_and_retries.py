@@ -200,6 +200,17 @@ def test_malformed_json_body_is_a_malformed_response_error(offline):
 
 
 @responses.activate
+def test_status_answer_without_status_is_malformed_and_redacted(offline):
+    # an endpoint that echoes the caller's token into a broken status answer must not leak it
+    responses.get("http://127.0.0.1:9/v2/operations/ALIAS/status/wa1-1",
+                  json={"echo": "Bearer tok-offline-123"})
+    with pytest.raises(clc.MalformedResponseError) as info:
+        offline.job("wa1-1").status()
+    assert "without a status" in str(info.value)
+    assert "tok-offline-123" not in str(info.value) and "***" in str(info.value)
+
+
+@responses.activate
 def test_connection_reset_mid_answer_is_a_transport_error(offline):
     responses.get("http://127.0.0.1:9/v2/datacenters/ALIAS",
                   body=requests.exceptions.ChunkedEncodingError("connection reset by peer"))
