@@ -15,41 +15,23 @@ from .clock import MODES
 from .server import LOOPBACK, Sandbox
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be > 0")
-    return value
+def _number(convert, kind: str, ok, rule: str):
+    """An argparse type: `convert` the text (else "... is not {kind}"), then check `ok` (else `rule`)."""
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(rule)
+        return value
+    return parse
 
 
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
-    return value
+_positive_float = _number(float, "a number", lambda v: v > 0, "must be > 0")
+_rate = _number(float, "a number", lambda v: 0 <= v <= 1, "must be between 0 and 1")
+_count = _number(int, "an integer", lambda v: v >= 0, "must be >= 0")
+_positive_int = _number(int, "an integer", lambda v: v >= 1, "must be >= 1")
 
 
 def build_parser() -> argparse.ArgumentParser:
