@@ -7,7 +7,7 @@ CHROMIUM ?= /usr/bin/chromium
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
 
-.PHONY: setup lab test dashboard sandbox bench soak chromium clean
+.PHONY: setup lab test lint dashboard sandbox bench soak chromium clean
 
 # The venv is rebuilt only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -32,8 +32,13 @@ lab: setup
 	  --ServerApp.root_dir=notebooks
 
 ## make test: every test (unit, client<->sandbox over HTTP, widgets, nbval notebooks, browser).
-test: setup chromium
+test: setup chromium lint
 	$(PY) -m pytest
+
+## make lint: ruff (lint and format) over the whole tree.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## make dashboard: notebook 02 as a Voila dashboard.
 DASHBOARD_PORT ?= 8866

@@ -64,8 +64,10 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return (f"{os.cpu_count()} CPU(s) (nproc), {model}; Python {platform.python_version()} on "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} CPU(s) (nproc), {model}; Python {platform.python_version()} on "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def ensure_sdk() -> str:
@@ -74,18 +76,22 @@ def ensure_sdk() -> str:
         print(f"bench: creating {SDK_VENV.name} with {SDK_REQUIREMENT} (pip)", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(SDK_VENV)], check=True)
         subprocess.run([str(SDK_PYTHON), "-m", "pip", "install", "-q", SDK_REQUIREMENT], check=True)
-    check = subprocess.run([str(SDK_PYTHON), "-c",
-                            "import clc, sys; print(sys.version.split()[0])"],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [str(SDK_PYTHON), "-c", "import clc, sys; print(sys.version.split()[0])"], capture_output=True, text=True
+    )
     if check.returncode != 0:
         raise RuntimeError(f"clc-sdk does not import: {check.stderr.strip()[-500:]}")
     return f"{SDK_REQUIREMENT} on Python {check.stdout.strip()}, unmodified, no shim needed"
 
 
 def run(python: str, script: str, *args) -> dict:
-    proc = subprocess.run([python, str(HERE / "workloads" / f"{script}.py"), *map(str, args)],
-                          capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ, PYTHONPATH=str(HERE.parent)))
+    proc = subprocess.run(
+        [python, str(HERE / "workloads" / f"{script}.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=dict(os.environ, PYTHONPATH=str(HERE.parent)),
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{script} failed: {proc.stderr.strip()[-1500:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -105,8 +111,11 @@ def bench_inventory(sb: Sandbox, counter: RequestCounter) -> dict:
 
 def bench_builds(sb: Sandbox, counter: RequestCounter) -> dict:
     out = {}
-    runs = (("ours", "ours", OURS_PYTHON, ("default",)), ("ours_fixed", "ours", OURS_PYTHON, ("0.5",)),
-            ("sdk", "sdk", str(SDK_PYTHON), (NETWORK,)))
+    runs = (
+        ("ours", "ours", OURS_PYTHON, ("default",)),
+        ("ours_fixed", "ours", OURS_PYTHON, ("0.5",)),
+        ("sdk", "sdk", str(SDK_PYTHON), (NETWORK,)),
+    )
     for key, who, python, extra in runs:
         sb.reset()
         sb.set_clock(mode="time", speed=1.0)
@@ -114,8 +123,7 @@ def bench_builds(sb: Sandbox, counter: RequestCounter) -> dict:
             groups = s.groups("WA1")
             group = groups.loc[groups["path"] == "WA1 Hardware/Default Group", "id"].iloc[0]
         counter.take()
-        result = run(python, who, "builds", sb.url, sb.username, sb.password, group, BUILDS,
-                     TEMPLATE, *extra)
+        result = run(python, who, "builds", sb.url, sb.username, sb.password, group, BUILDS, TEMPLATE, *extra)
         lines = counter.take()
         result["status_reads"] = sum(1 for m, p, _ in lines if m == "GET" and "/status/" in p)
         result["requests"] = len(lines)
@@ -167,7 +175,7 @@ def report(inv: dict, builds: dict, conv: list[dict], sdk_note: str, total: floa
         f"polling ({settings.poll:g} s, growing x{settings.poll_backoff:g} up to "
         f"{settings.poll_max:g} s), all jobs read in one loop. SDK: `sum(requests)."
         "WaitUntilComplete()` (fixed 2 s sleep between rounds, and one more after the last). "
-        "\"After the last build ended\" = when the wait returned minus when the last build was "
+        '"After the last build ended" = when the wait returned minus when the last build was '
         f"due (its create answer + {BUILD_SECONDS:g} s).",
         "",
         "| | clc_notebook (default polling) | clc_notebook (`poll=0.5`, fixed) | clc-sdk 2.51 "
@@ -204,8 +212,7 @@ def report(inv: dict, builds: dict, conv: list[dict], sdk_note: str, total: floa
         "conversion, input JSON excluded). `pandas.json_normalize` on the same server list is "
         "shown as a reference point (it keeps nested lists as objects and does not fix dtypes).",
         "",
-        "| servers | time | per 1k servers | peak memory | per 1k servers | "
-        "json_normalize time |",
+        "| servers | time | per 1k servers | peak memory | per 1k servers | json_normalize time |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in conv:
@@ -213,7 +220,8 @@ def report(inv: dict, builds: dict, conv: list[dict], sdk_note: str, total: floa
             f"| {row['n']:,} | {row['seconds'] * 1000:.0f} ms | "
             f"{row['seconds'] * 1000 / (row['n'] / 1000):.1f} ms | {row['peak_mb']:.1f} MB | "
             f"{row['peak_mb'] / (row['n'] / 1000):.2f} MB | "
-            f"{row['normalize_seconds'] * 1000:.0f} ms |")
+            f"{row['normalize_seconds'] * 1000:.0f} ms |"
+        )
     first, last = conv[0], conv[-1]
     growth_t = (last["seconds"] / first["seconds"]) / (last["n"] / first["n"])
     growth_m = (last["peak_mb"] / first["peak_mb"]) / (last["n"] / first["n"])
@@ -236,8 +244,7 @@ def main() -> int:
     sandbox_log.addHandler(counter)
     sandbox_log.setLevel(logging.INFO)
     sandbox_log.propagate = False  # the counter only: no request lines on the console
-    with Sandbox(mode="time", faults={"latency_ms": LATENCY_MS}, log_requests=True,
-                 **INVENTORY) as sb:
+    with Sandbox(mode="time", faults={"latency_ms": LATENCY_MS}, log_requests=True, **INVENTORY) as sb:
         inv = bench_inventory(sb, counter)
         builds = bench_builds(sb, counter)
     conv = frames_bench.run()

@@ -20,33 +20,54 @@ def server(i: int, dc: str, group_id: str) -> dict:
     sid = f"{dc.lower()}aliassrv{i:06d}"
     alias = "alias"
     return {
-        "id": sid, "name": sid.upper(), "description": f"server {i}", "groupId": group_id,
-        "isTemplate": False, "locationId": dc, "osType": "RedHat Enterprise Linux 6 64-bit",
-        "os": "redHat6_64Bit", "status": "active", "type": "standard", "storageType": "standard",
+        "id": sid,
+        "name": sid.upper(),
+        "description": f"server {i}",
+        "groupId": group_id,
+        "isTemplate": False,
+        "locationId": dc,
+        "osType": "RedHat Enterprise Linux 6 64-bit",
+        "os": "redHat6_64Bit",
+        "status": "active",
+        "type": "standard",
+        "storageType": "standard",
         "details": {
             "ipAddresses": [{"internal": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"}],
-            "alertPolicies": [], "cpu": 1 + i % 4, "diskCount": 3, "hostName": sid,
-            "inMaintenanceMode": False, "memoryMB": 1024 * (1 + i % 8), "powerState": "started",
+            "alertPolicies": [],
+            "cpu": 1 + i % 4,
+            "diskCount": 3,
+            "hostName": sid,
+            "inMaintenanceMode": False,
+            "memoryMB": 1024 * (1 + i % 8),
+            "powerState": "started",
             "storageGB": 60,
             "disks": [{"id": f"0:{d}", "sizeGB": 20, "partitionPaths": []} for d in range(3)],
-            "partitions": [], "snapshots": [], "customFields": [],
+            "partitions": [],
+            "snapshots": [],
+            "customFields": [],
         },
-        "changeInfo": {"createdBy": "demouser1", "createdDate": "2026-01-02T03:04:05Z",
-                       "modifiedBy": "demouser1", "modifiedDate": "2026-01-02T03:04:05Z"},
-        "links": [{"rel": "self", "href": f"/v2/servers/{alias}/{sid}", "id": sid,
-                   "verbs": ["GET", "PATCH", "DELETE"]},
-                  {"rel": "group", "href": f"/v2/groups/{alias}/{group_id}", "id": group_id}],
+        "changeInfo": {
+            "createdBy": "demouser1",
+            "createdDate": "2026-01-02T03:04:05Z",
+            "modifiedBy": "demouser1",
+            "modifiedDate": "2026-01-02T03:04:05Z",
+        },
+        "links": [
+            {"rel": "self", "href": f"/v2/servers/{alias}/{sid}", "id": sid, "verbs": ["GET", "PATCH", "DELETE"]},
+            {"rel": "group", "href": f"/v2/groups/{alias}/{group_id}", "id": group_id},
+        ],
     }
 
 
 def trees(n: int) -> list[dict]:
     """3 data-center roots with GROUPS_PER_DC groups each, `n` servers spread over them."""
     roots = []
-    for d, dc in enumerate(DATACENTERS):
-        groups = [{"id": f"{dc.lower()}g{g:030d}", "name": f"Group {g}", "servers": [],
-                   "groups": []} for g in range(GROUPS_PER_DC)]
-        roots.append({"id": f"{dc.lower()}r{0:030d}", "name": f"{dc} Hardware", "servers": [],
-                      "groups": groups})
+    for dc in DATACENTERS:
+        groups = [
+            {"id": f"{dc.lower()}g{g:030d}", "name": f"Group {g}", "servers": [], "groups": []}
+            for g in range(GROUPS_PER_DC)
+        ]
+        roots.append({"id": f"{dc.lower()}r{0:030d}", "name": f"{dc} Hardware", "servers": [], "groups": groups})
     for i in range(n):
         root = roots[i % len(roots)]
         group = root["groups"][(i // len(roots)) % GROUPS_PER_DC]

@@ -8,20 +8,53 @@ The public names are pinned by tests/client/test_public_api.py.
 """
 
 from ._version import __version__
-from .errors import (ApiError, AuthenticationError, ClcError, ClcTimeoutError,
-                     ConfigurationError, JobError, JobFailedError, JobTimeoutError,
-                     MalformedResponseError, NotFoundError, OperationError,
-                     PermissionDeniedError, RateLimitError, ServerError, TransportError,
-                     ValidationError)
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    ClcError,
+    ClcTimeoutError,
+    ConfigurationError,
+    JobError,
+    JobFailedError,
+    JobTimeoutError,
+    MalformedResponseError,
+    NotFoundError,
+    OperationError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
 from .jobs import Job, JobSet, TextProgress
 from .records import Capabilities, Credentials, Group, Server
 from .session import Session, connect
 
 __all__ = [
-    "__version__", "connect", "Session", "Job", "JobSet", "TextProgress", "Server", "Group",
-    "Credentials", "Capabilities",
-    "ClcError", "ConfigurationError", "ApiError", "ValidationError", "AuthenticationError",
-    "PermissionDeniedError", "NotFoundError", "RateLimitError", "ServerError", "TransportError",
-    "ClcTimeoutError", "MalformedResponseError", "JobError", "JobFailedError", "JobTimeoutError",
+    "__version__",
+    "connect",
+    "Session",
+    "Job",
+    "JobSet",
+    "TextProgress",
+    "Server",
+    "Group",
+    "Credentials",
+    "Capabilities",
+    "ClcError",
+    "ConfigurationError",
+    "ApiError",
+    "ValidationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "ClcTimeoutError",
+    "MalformedResponseError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
     "OperationError",
 ]

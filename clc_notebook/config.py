@@ -8,8 +8,8 @@ Environment names are the ones the CLC Ansible modules used, so existing setups 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from .errors import ConfigurationError
 
@@ -24,8 +24,14 @@ ENV_LOCATION = "CLC_LOCATION"
 
 # numeric settings -> (bound, whether the bound itself is allowed): a bad value fails here, named,
 # not later inside urllib3 or time.sleep
-NUMBER_LIMITS = {"retries": (0, True), "backoff": (0, True), "backoff_max": (0, True),
-                 "poll": (0, False), "poll_backoff": (1, True), "poll_max": (0, False)}
+NUMBER_LIMITS = {
+    "retries": (0, True),
+    "backoff": (0, True),
+    "backoff_max": (0, True),
+    "poll": (0, False),
+    "poll_backoff": (1, True),
+    "poll_max": (0, False),
+}
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,17 @@ def _pick(arg, env: Mapping[str, str], name: str):
     return value if value else None
 
 
-def resolve(url=None, username=None, password=None, *, token=None, alias=None, location=None,
-            env: Mapping[str, str] | None = None, **options) -> Settings | None:
+def resolve(
+    url=None,
+    username=None,
+    password=None,
+    *,
+    token=None,
+    alias=None,
+    location=None,
+    env: Mapping[str, str] | None = None,
+    **options,
+) -> Settings | None:
     """Combine explicit arguments with the environment, field by field (an argument wins).
 
     Returns None when neither arguments nor environment name an account (the caller then starts
@@ -81,18 +96,17 @@ def resolve(url=None, username=None, password=None, *, token=None, alias=None, l
         return None
     if username and not password:
         raise ConfigurationError(
-            f"a username ({username!r}) was given without a password: pass password=... "
-            f"or set {ENV_PASSWORD}")
+            f"a username ({username!r}) was given without a password: pass password=... or set {ENV_PASSWORD}"
+        )
     if password and not username and not token:
-        raise ConfigurationError(
-            f"a password was given without a username: pass username=... or set {ENV_USERNAME}")
+        raise ConfigurationError(f"a password was given without a username: pass username=... or set {ENV_USERNAME}")
     if token and not (username and password) and not alias:
-        raise ConfigurationError(
-            f"a bearer token needs the account alias: pass alias=... or set {ENV_ALIAS}")
+        raise ConfigurationError(f"a bearer token needs the account alias: pass alias=... or set {ENV_ALIAS}")
     if not username and not token:
         raise ConfigurationError(
             f"no credentials for {url}: pass username= and password= (or set {ENV_USERNAME} and "
-            f"{ENV_PASSWORD}), or a token with its alias ({ENV_TOKEN} and {ENV_ALIAS})")
+            f"{ENV_PASSWORD}), or a token with its alias ({ENV_TOKEN} and {ENV_ALIAS})"
+        )
 
     url = (url or DEFAULT_URL).rstrip("/")
     if not url.lower().startswith(("http://", "https://")):
@@ -106,16 +120,21 @@ def resolve(url=None, username=None, password=None, *, token=None, alias=None, l
     for name, (bound, inclusive) in NUMBER_LIMITS.items():
         if name in options:
             _check_number(name, options[name], bound, inclusive)
-    return Settings(url=url, username=username, password=password, token=token,
-                    alias=alias.upper() if alias else None,
-                    location=location.upper() if location else None, **options)
+    return Settings(
+        url=url,
+        username=username,
+        password=password,
+        token=token,
+        alias=alias.upper() if alias else None,
+        location=location.upper() if location else None,
+        **options,
+    )
 
 
 def _check_number(name: str, value, bound: float, inclusive: bool) -> None:
     """Raise ConfigurationError unless `value` is a number above (or at, if `inclusive`) `bound`."""
     kinds = int if name == "retries" else (int, float)
-    if (isinstance(value, bool) or not isinstance(value, kinds)
-            or not (value >= bound if inclusive else value > bound)):
+    if isinstance(value, bool) or not isinstance(value, kinds) or not (value >= bound if inclusive else value > bound):
         rule = f"{'a whole number' if name == 'retries' else 'a number'} {'>=' if inclusive else '>'} {bound}"
         raise ConfigurationError(f"{name} must be {rule}, got {value!r}")
 
@@ -127,6 +146,5 @@ def _timeout(value) -> tuple[float, float]:
     except TypeError:  # not a number and not iterable: the same message as any bad value
         pair = ()
     if len(pair) != 2 or not all(isinstance(v, (int, float)) and v > 0 for v in pair):
-        raise ConfigurationError(
-            f"timeout must be a positive number or a (connect, read) pair of them, got {value!r}")
+        raise ConfigurationError(f"timeout must be a positive number or a (connect, read) pair of them, got {value!r}")
     return (float(pair[0]), float(pair[1]))

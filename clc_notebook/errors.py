@@ -42,9 +42,17 @@ class ApiError(ClcError):
     ``body`` (the parsed answer, redacted).
     """
 
-    def __init__(self, message: str, *, status: int | None = None, model_state: dict | None = None,
-                 method: str | None = None, path: str | None = None, body: Any = None,
-                 summary: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        model_state: dict | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        body: Any = None,
+        summary: str | None = None,
+    ):
         self.status = status
         self.message = message
         self.model_state = dict(model_state or {})
@@ -93,8 +101,7 @@ class TransportError(ClcError, ConnectionError):
     True or None when it may have been applied and only the answer was lost.
     """
 
-    def __init__(self, message: str, *, method: str | None = None, path: str | None = None,
-                 sent: bool | None = None):
+    def __init__(self, message: str, *, method: str | None = None, path: str | None = None, sent: bool | None = None):
         self.method = method
         self.path = path
         self.sent = sent
@@ -143,8 +150,20 @@ class OperationError(ClcError):
 
 
 __all__ = [
-    "ClcError", "ConfigurationError", "ApiError", "ValidationError", "AuthenticationError",
-    "PermissionDeniedError", "NotFoundError", "RateLimitError", "ServerError", "TransportError",
-    "ClcTimeoutError", "MalformedResponseError", "JobError", "JobFailedError", "JobTimeoutError",
+    "ClcError",
+    "ConfigurationError",
+    "ApiError",
+    "ValidationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "ClcTimeoutError",
+    "MalformedResponseError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
     "OperationError",
 ]

@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from . import frames
-from .errors import (ClcError, JobFailedError, JobTimeoutError, MalformedResponseError,
-                     NotFoundError, OperationError, ServerError, TransportError)
+from .errors import (
+    ClcError,
+    JobFailedError,
+    JobTimeoutError,
+    MalformedResponseError,
+    NotFoundError,
+    OperationError,
+    ServerError,
+    TransportError,
+)
 
 DONE = ("succeeded", "failed")
-STATUS_READ_ATTEMPTS = 5          # reads of one status before a 5xx / lost answer is raised
-SERVER_LOOKUP_ATTEMPTS = 8        # GETs of a new server by uuid while it still answers 404
+STATUS_READ_ATTEMPTS = 5  # reads of one status before a 5xx / lost answer is raised
+SERVER_LOOKUP_ATTEMPTS = 8  # GETs of a new server by uuid while it still answers 404
 # s: an update whose answer was lost is followed on its server this long, then ends failed. Its
 # PATCH may never have been processed (or its job failed): nothing would ever show, and waiting
 # for ever (wait()'s default) would hang a notebook cell. Set ``job.watch_limit`` to follow longer.
@@ -41,9 +49,17 @@ class Job:
     ``name`` (a label for a UI), ``last_status``, ``error`` (text when failed).
     """
 
-    def __init__(self, session, id: str | None, *, kind: str = "job", server_id: str | None = None,
-                 name: str | None = None, self_href: str | None = None,
-                 watch: dict | None = None):
+    def __init__(
+        self,
+        session,
+        id: str | None,
+        *,
+        kind: str = "job",
+        server_id: str | None = None,
+        name: str | None = None,
+        self_href: str | None = None,
+        watch: dict | None = None,
+    ):
         self._session = session
         self.id = id
         self.kind = kind
@@ -62,19 +78,24 @@ class Job:
         self._server = None
 
     def __repr__(self) -> str:
-        return (f"<Job {self.id or '(no status id)'} {self.kind} {self.name!r} "
-                f"status={self.last_status or 'unread'}>")
+        return f"<Job {self.id or '(no status id)'} {self.kind} {self.name!r} status={self.last_status or 'unread'}>"
 
     def _repr_html_(self) -> str:
         from .display import job_html
+
         return job_html(self)
 
     @property
     def server_id(self) -> str | None:
         """The server's lower-case id when known. A create answer names only the request, so
         after a successful build the id is looked up once (via the uuid link) on first use."""
-        if (self._server_id is None and self.kind == "create" and self.succeeded
-                and self.self_href and not self._lookup_failed):
+        if (
+            self._server_id is None
+            and self.kind == "create"
+            and self.succeeded
+            and self.self_href
+            and not self._lookup_failed
+        ):
             try:
                 self.server()
             except ClcError:
@@ -125,14 +146,14 @@ class Job:
                 if isinstance(exc, MalformedResponseError):
                     raise
                 last_error = exc
-                time.sleep(min(s.settings.backoff * (2 ** attempt), s.settings.backoff_max))
+                time.sleep(min(s.settings.backoff * (2**attempt), s.settings.backoff_max))
                 continue
             data = reply.data
             if not isinstance(data, dict) or not isinstance(data.get("status"), str):
                 # redacted like every other error text: the body is whatever the endpoint sent
                 message = s.transport.redactor.text(
-                    f"read status of job {self.id}: GET {path} answered {reply.status} without a "
-                    f"status: {data!r}")
+                    f"read status of job {self.id}: GET {path} answered {reply.status} without a status: {data!r}"
+                )
                 raise MalformedResponseError(message[:400], method="GET", path=path)
             return data["status"]
         raise last_error  # type: ignore[misc]
@@ -156,11 +177,13 @@ class Job:
         if self.elapsed > self.watch_limit:
             want = ", ".join(f"{k}={v}" for k, v in self._watch.items())
             shows = ", ".join(f"{k}={details.get(k)}" for k in self._watch)
-            self.error = (f"{self.name}: the answer to the change was lost and within "
-                          f"{self.watch_limit:g} s the server did not show {want} (it shows "
-                          f"{shows}); the change is not confirmed: it may not have been "
-                          f"processed, its job may have failed or still be running. Calling "
-                          f"update_server again with the same values is safe")
+            self.error = (
+                f"{self.name}: the answer to the change was lost and within "
+                f"{self.watch_limit:g} s the server did not show {want} (it shows "
+                f"{shows}); the change is not confirmed: it may not have been "
+                f"processed, its job may have failed or still be running. Calling "
+                f"update_server again with the same values is safe"
+            )
             return "failed"
         return "executing"
 
@@ -171,8 +194,9 @@ class Job:
             if status == "failed" and not self.error:
                 self.error = f"job {self.id or '(no status id)'} ({self.name}) failed"
 
-    def wait(self, timeout: float | None = None, poll: float | None = None,
-             progress: Progress | bool | None = None) -> "Job":
+    def wait(
+        self, timeout: float | None = None, poll: float | None = None, progress: Progress | bool | None = None
+    ) -> Job:
         """Poll until the job ends; returns self.
 
         Raises JobFailedError if it ends ``failed``, JobTimeoutError if `timeout` seconds pass
@@ -197,7 +221,8 @@ class Job:
             for attempt in range(SERVER_LOOKUP_ATTEMPTS):
                 try:
                     data = s.transport.request(
-                        "GET", self.self_href, what=f"get the server built by job {self.id}").data
+                        "GET", self.self_href, what=f"get the server built by job {self.id}"
+                    ).data
                     break
                 except NotFoundError:
                     if attempt == SERVER_LOOKUP_ATTEMPTS - 1:
@@ -208,8 +233,7 @@ class Job:
         elif self._server_id:
             server = s.server(self._server_id)
         else:
-            raise NotFoundError(f"job {self.id} ({self.name}) does not name a server",
-                                status=None)
+            raise NotFoundError(f"job {self.id} ({self.name}) does not name a server", status=None)
         if server.get("id"):
             self._server_id = str(server["id"]).lower()
         self._server = server
@@ -225,13 +249,12 @@ class JobSet(Sequence):
     is never silent.
     """
 
-    def __init__(self, jobs: Iterable[Job] = (), not_queued: list[dict] | None = None,
-                 operation: str | None = None):
+    def __init__(self, jobs: Iterable[Job] = (), not_queued: list[dict] | None = None, operation: str | None = None):
         self.jobs = list(jobs)
         self.not_queued = list(not_queued or [])
         self.operation = operation
-        self.rounds = 0                           # polling rounds of the last wait()
-        self.last_interval: float | None = None   # its last sleep between rounds (s)
+        self.rounds = 0  # polling rounds of the last wait()
+        self.last_interval: float | None = None  # its last sleep between rounds (s)
 
     def __getitem__(self, index):
         return self.jobs[index]
@@ -247,6 +270,7 @@ class JobSet(Sequence):
 
     def _repr_html_(self) -> str:
         from .display import frame_html
+
         return frame_html(self.summary(), f"{len(self.jobs)} job(s)")
 
     @property
@@ -263,17 +287,43 @@ class JobSet(Sequence):
 
     def summary(self):
         """DataFrame (frames.JOBS) with one row per job, plus one per refused server."""
-        rows = [{"id": j.id, "kind": j.kind, "name": j.name, "server_id": j.server_id,
-                 "status": j.last_status, "done": j.done, "succeeded": j.succeeded,
-                 "elapsed": round(j.elapsed, 3), "error": j.error} for j in self.jobs]
-        rows += [{"id": None, "kind": self.operation, "name": f"{self.operation} {i.get('server')}",
-                  "server_id": i.get("server"), "status": "notQueued", "done": True,
-                  "succeeded": False, "elapsed": 0.0, "error": i.get("errorMessage")}
-                 for i in self.not_queued]
+        rows = [
+            {
+                "id": j.id,
+                "kind": j.kind,
+                "name": j.name,
+                "server_id": j.server_id,
+                "status": j.last_status,
+                "done": j.done,
+                "succeeded": j.succeeded,
+                "elapsed": round(j.elapsed, 3),
+                "error": j.error,
+            }
+            for j in self.jobs
+        ]
+        rows += [
+            {
+                "id": None,
+                "kind": self.operation,
+                "name": f"{self.operation} {i.get('server')}",
+                "server_id": i.get("server"),
+                "status": "notQueued",
+                "done": True,
+                "succeeded": False,
+                "elapsed": 0.0,
+                "error": i.get("errorMessage"),
+            }
+            for i in self.not_queued
+        ]
         return frames.records_frame(frames.JOBS, rows)
 
-    def wait(self, timeout: float | None = None, poll: float | None = None,
-             progress: Progress | bool | None = None, raise_on_failure: bool = True) -> "JobSet":
+    def wait(
+        self,
+        timeout: float | None = None,
+        poll: float | None = None,
+        progress: Progress | bool | None = None,
+        raise_on_failure: bool = True,
+    ) -> JobSet:
         """Poll every unfinished job until all ended; returns self.
 
         Raises JobTimeoutError (listing the unfinished jobs) when `timeout` seconds pass;
@@ -307,15 +357,12 @@ class JobSet(Sequence):
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 names = ", ".join(f"{j.id} ({j.name}: {j.last_status})" for j in pending)
-                raise JobTimeoutError(
-                    f"{len(pending)} job(s) still running after {timeout:g} s: {names}",
-                    jobs=pending)
+                raise JobTimeoutError(f"{len(pending)} job(s) still running after {timeout:g} s: {names}", jobs=pending)
             self.last_interval = interval
             time.sleep(interval if deadline is None else max(0.0, min(interval, deadline - now)))
             if poll is None and settings is not None:
                 # jobs queued together tend to end together: once one ended, poll closely again
-                interval = base if ended else min(interval * settings.poll_backoff,
-                                                  settings.poll_max)
+                interval = base if ended else min(interval * settings.poll_backoff, settings.poll_max)
         if isinstance(progress, TextProgress):
             progress.finish(self)
         if raise_on_failure:
@@ -327,11 +374,11 @@ class JobSet(Sequence):
         failed = self.failed
         if failed:
             names = "; ".join(j.error or j.name for j in failed)
-            raise JobFailedError(f"{len(failed)} of {len(self.jobs)} job(s) failed: {names}",
-                                 jobs=failed)
+            raise JobFailedError(f"{len(failed)} of {len(self.jobs)} job(s) failed: {names}", jobs=failed)
         if self.not_queued:
-            raise OperationError(not_queued_message(self.operation, self.not_queued),
-                                 items=self.not_queued, operation=self.operation)
+            raise OperationError(
+                not_queued_message(self.operation, self.not_queued), items=self.not_queued, operation=self.operation
+            )
 
 
 def not_queued_message(operation: str | None, items: list[dict]) -> str:
@@ -357,8 +404,11 @@ class TextProgress:
         frac = sum(self.WEIGHT.get(s, 0.0) for s in self.states.values()) / self.total
         filled = int(round(frac * self.width))
         done = sum(s in DONE for s in self.states.values())
-        print(f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} "
-              f"{job.name}: {status}", file=self.stream or sys.stdout, flush=True)
+        print(
+            f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total} {job.name}: {status}",
+            file=self.stream or sys.stdout,
+            flush=True,
+        )
 
     def finish(self, jobs: JobSet) -> None:
         ok = sum(j.succeeded for j in jobs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 import pandas as pd
 
 from . import frames
@@ -46,11 +47,13 @@ class Server(dict):
         return frames.link(self.get("links"), rel)
 
     def __repr__(self) -> str:
-        return (f"<Server {self.get('name')} {self.get('status')} "
-                f"{self.power_state or '-'} {self.ip or ''}>".replace(" >", ">"))
+        return f"<Server {self.get('name')} {self.get('status')} {self.power_state or '-'} {self.ip or ''}>".replace(
+            " >", ">"
+        )
 
     def _repr_html_(self) -> str:
         from .display import server_html
+
         return server_html(self)
 
 
@@ -77,6 +80,7 @@ class Group(dict):
 
     def _repr_html_(self) -> str:
         from .display import group_html
+
         return group_html(self)
 
 
@@ -105,11 +109,11 @@ class Capabilities:
         return list(self.templates["name"].dropna())
 
     def __repr__(self) -> str:
-        return (f"<Capabilities {self.datacenter}: {len(self.templates)} templates, "
-                f"{len(self.networks)} networks>")
+        return f"<Capabilities {self.datacenter}: {len(self.templates)} templates, {len(self.networks)} networks>"
 
     def _repr_html_(self) -> str:
         from .display import frame_html
-        return (frame_html(self.templates, f"{self.datacenter} templates")
-                + frame_html(self.networks, f"{self.datacenter} networks"))
 
+        return frame_html(self.templates, f"{self.datacenter} templates") + frame_html(
+            self.networks, f"{self.datacenter} networks"
+        )

@@ -8,47 +8,83 @@ from __future__ import annotations
 
 import re
 import time
-from numbers import Integral
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from numbers import Integral
+from typing import Any
 
 import pandas as pd
 
 from . import frames
 from .config import Settings, resolve
-from .errors import (ApiError, ClcError, ConfigurationError, MalformedResponseError,
-                     NotFoundError, OperationError, ServerError, TransportError, ValidationError)
+from .errors import (
+    ApiError,
+    ClcError,
+    ConfigurationError,
+    MalformedResponseError,
+    NotFoundError,
+    OperationError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
 from .jobs import Job, JobSet, not_queued_message
 from .records import Capabilities, Credentials, Group, Server
 from .transport import Transport
 
 UUID = re.compile(r"^[0-9a-fA-F]{32}$")
-GROUP_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")   # only such ids are put in a URL path as they are
+GROUP_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")  # only such ids are put in a URL path as they are
 
 # python name -> API operation (``POST /v2/operations/{alias}/servers/{operation}``)
 POWER_OPERATIONS = {
-    "power_on": "powerOn", "power_off": "powerOff", "shut_down": "shutDown", "reboot": "reboot",
-    "reset": "reset", "pause": "pause", "archive": "archive",
-    "start_maintenance": "startMaintenance", "stop_maintenance": "stopMaintenance",
+    "power_on": "powerOn",
+    "power_off": "powerOff",
+    "shut_down": "shutDown",
+    "reboot": "reboot",
+    "reset": "reset",
+    "pause": "pause",
+    "archive": "archive",
+    "start_maintenance": "startMaintenance",
+    "stop_maintenance": "stopMaintenance",
 }
 _OPERATION_KEYS = {k.replace("_", ""): v for k, v in POWER_OPERATIONS.items()}
 _KIND = {v: k for k, v in POWER_OPERATIONS.items()}
 
 # update_server(**members): python name -> PATCH member
-SERVER_MEMBERS = {"description": "description", "group_id": "groupId", "cpu": "cpu",
-                  "memory_gb": "memory", "disks": "disks", "custom_fields": "customFields",
-                  "password": "password"}
-SYNC_MEMBERS = {"description", "group_id", "custom_fields"}   # applied at once (204)
-GROUP_MEMBERS = {"name": "name", "description": "description", "parent_id": "parentGroupId",
-                 "custom_fields": "customFields"}
+SERVER_MEMBERS = {
+    "description": "description",
+    "group_id": "groupId",
+    "cpu": "cpu",
+    "memory_gb": "memory",
+    "disks": "disks",
+    "custom_fields": "customFields",
+    "password": "password",
+}
+SYNC_MEMBERS = {"description", "group_id", "custom_fields"}  # applied at once (204)
+GROUP_MEMBERS = {
+    "name": "name",
+    "description": "description",
+    "parent_id": "parentGroupId",
+    "custom_fields": "customFields",
+}
 
-RECONCILE_LOOKUPS = 3       # looks at the target group after a create's answer was lost
-CLOCK_SLACK = timedelta(seconds=5)   # tolerance between our clock and the API's createdDate
+RECONCILE_LOOKUPS = 3  # looks at the target group after a create's answer was lost
+CLOCK_SLACK = timedelta(seconds=5)  # tolerance between our clock and the API's createdDate
 
 
-def connect(url: str | None = None, username: str | None = None, password: str | None = None, *,
-            token: str | None = None, alias: str | None = None, location: str | None = None,
-            timeout=(5, 30), sandbox=None, quiet: bool = False, **options) -> "Session":
+def connect(
+    url: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    *,
+    token: str | None = None,
+    alias: str | None = None,
+    location: str | None = None,
+    timeout=(5, 30),
+    sandbox=None,
+    quiet: bool = False,
+    **options,
+) -> Session:
     """Open a Session: explicit arguments, else the environment, else the embedded sandbox.
 
     `sandbox` (a dict of ``Sandbox(...)`` options, or a running Sandbox) forces the embedded
@@ -58,8 +94,9 @@ def connect(url: str | None = None, username: str | None = None, password: str |
     """
     settings = None
     if sandbox is None:
-        settings = resolve(url, username, password, token=token, alias=alias, location=location,
-                           timeout=timeout, **options)
+        settings = resolve(
+            url, username, password, token=token, alias=alias, location=location, timeout=timeout, **options
+        )
     if settings is None:
         session = _embedded(sandbox, location=location, timeout=timeout, **options)
     else:
@@ -71,18 +108,17 @@ def connect(url: str | None = None, username: str | None = None, password: str |
     return session
 
 
-def _embedded(sandbox, **settings_options) -> "Session":
+def _embedded(sandbox, **settings_options) -> Session:
     """A Session on an embedded sandbox: a running one given, or a new one (then owned)."""
     owned = not hasattr(sandbox, "url")
     if owned:
         from .sandbox import Sandbox  # local import: the client never depends on the sandbox
+
         sandbox = Sandbox(**(sandbox or {}))
         sandbox.start()
     try:
-        settings = resolve(sandbox.url, sandbox.username, sandbox.password, env={},
-                           **settings_options)
-        session = Session(settings, sandbox=sandbox, backend="embedded sandbox",
-                          owns_sandbox=owned)
+        settings = resolve(sandbox.url, sandbox.username, sandbox.password, env={}, **settings_options)
+        session = Session(settings, sandbox=sandbox, backend="embedded sandbox", owns_sandbox=owned)
         session.login()
         return session
     except BaseException:
@@ -98,8 +134,7 @@ class Session:
     ("embedded sandbox" or the URL), ``sandbox`` (the embedded Sandbox or None), ``settings``.
     """
 
-    def __init__(self, settings: Settings, *, sandbox=None, backend: str | None = None,
-                 owns_sandbox: bool = False):
+    def __init__(self, settings: Settings, *, sandbox=None, backend: str | None = None, owns_sandbox: bool = False):
         self.settings = settings
         self.transport = Transport(settings)
         self.sandbox = sandbox
@@ -114,12 +149,11 @@ class Session:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def login(self) -> "Session":
+    def login(self) -> Session:
         """Log in with the settings' username and password (again); returns self."""
         info = self.transport.login()
         self.alias = str(info.get("accountAlias") or self.alias or "").upper() or None
-        self.location = self.settings.location or (str(info.get("locationAlias") or "").upper()
-                                                   or None)
+        self.location = self.settings.location or (str(info.get("locationAlias") or "").upper() or None)
         self.roles = list(info.get("roles") or [])
         return self
 
@@ -132,7 +166,7 @@ class Session:
         if self._owns_sandbox and self.sandbox is not None:
             self.sandbox.stop()
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -147,11 +181,11 @@ class Session:
 
     def __repr__(self) -> str:
         state = " closed" if self.closed else ""
-        return (f"<Session {self.username or '(token)'}@{self.alias} {self.location or '-'} "
-                f"via {self.backend}{state}>")
+        return f"<Session {self.username or '(token)'}@{self.alias} {self.location or '-'} via {self.backend}{state}>"
 
     def _repr_html_(self) -> str:
         from .display import session_html
+
         return session_html(self)
 
     @property
@@ -169,7 +203,8 @@ class Session:
         if not dc:
             raise ConfigurationError(
                 "no data center given and no default one: pass dc='WA1' (for example), "
-                "location= to connect(), or set CLC_LOCATION")
+                "location= to connect(), or set CLC_LOCATION"
+            )
         return str(dc).upper()
 
     def _malformed(self, message: str) -> MalformedResponseError:
@@ -190,14 +225,12 @@ class Session:
         return frames.datacenters_frame(self._datacenter_list())
 
     def _datacenter_list(self) -> list:
-        return self._get(f"/v2/datacenters/{self.alias}", {"groupLinks": "true"},
-                         "list data centers") or []
+        return self._get(f"/v2/datacenters/{self.alias}", {"groupLinks": "true"}, "list data centers") or []
 
     def datacenter(self, dc: str | None = None) -> dict:
         """One data center's JSON (with group links). Raises NotFoundError for an unknown one."""
         dc = self._dc(dc)
-        return self._get(f"/v2/datacenters/{self.alias}/{dc}", {"groupLinks": "true"},
-                         f"get data center {dc!r}")
+        return self._get(f"/v2/datacenters/{self.alias}/{dc}", {"groupLinks": "true"}, f"get data center {dc!r}")
 
     def root_group_id(self, dc: str | None = None) -> str:
         """The id of a data center's root ("{DC} Hardware") group."""
@@ -213,8 +246,13 @@ class Session:
         Returns an object with ``.templates`` and ``.networks`` DataFrames and ``.raw``.
         """
         dc = self._dc(dc)
-        raw = self._get(f"/v2/datacenters/{self.alias}/{dc}/deploymentCapabilities",
-                        what=f"get deployment capabilities of {dc!r}") or {}
+        raw = (
+            self._get(
+                f"/v2/datacenters/{self.alias}/{dc}/deploymentCapabilities",
+                what=f"get deployment capabilities of {dc!r}",
+            )
+            or {}
+        )
         return Capabilities(dc, frames.templates_frame(raw), frames.networks_frame(raw), raw)
 
     # -- groups --------------------------------------------------------------------------------
@@ -231,8 +269,7 @@ class Session:
 
     def _group_json(self, group_id: str, detailed: bool = False) -> dict:
         params = {"serverDetail": "detailed"} if detailed else None
-        return self._get(f"/v2/groups/{self.alias}/{group_id}", params,
-                         f"get group {group_id!r}") or {}
+        return self._get(f"/v2/groups/{self.alias}/{group_id}", params, f"get group {group_id!r}") or {}
 
     def groups(self, dc: str | None = None) -> pd.DataFrame:
         """DataFrame (frames.GROUPS) of the group tree of `dc`, or of every data center.
@@ -247,8 +284,9 @@ class Session:
         """One group with its subtree. Raises NotFoundError for an unknown id."""
         return Group(self._group_json(group_id))
 
-    def create_group(self, name: str, parent_id: str, description: str | None = None,
-                     custom_fields: list | None = None) -> Group:
+    def create_group(
+        self, name: str, parent_id: str, description: str | None = None, custom_fields: list | None = None
+    ) -> Group:
         """Create a group under `parent_id`; returns the new Group (the API answers 201)."""
         _require(name=name, parent_id=parent_id)
         body: dict[str, Any] = {"name": name, "parentGroupId": parent_id}
@@ -256,21 +294,22 @@ class Session:
             body["description"] = description
         if custom_fields is not None:
             body["customFields"] = custom_fields
-        data = self.transport.request("POST", f"/v2/groups/{self.alias}", json=body,
-                                      what=f"create group {name!r}").data
+        data = self.transport.request("POST", f"/v2/groups/{self.alias}", json=body, what=f"create group {name!r}").data
         return Group(data or {})
 
     def update_group(self, group_id: str, **members) -> None:
         """Set `name`, `description`, `parent_id` and/or `custom_fields` (the API answers 204)."""
         ops = _patch_ops(members, GROUP_MEMBERS, "update_group")
         # every group member is applied at once: sending it again after a lost answer is harmless
-        self.transport.request("PATCH", f"/v2/groups/{self.alias}/{group_id}", json=ops,
-                               repeatable=True, what=f"update group {group_id!r}")
+        self.transport.request(
+            "PATCH", f"/v2/groups/{self.alias}/{group_id}", json=ops, repeatable=True, what=f"update group {group_id!r}"
+        )
 
     def delete_group(self, group_id: str) -> Job:
         """Delete a group with every sub-group and server in it; returns its Job."""
-        data = self.transport.request("DELETE", f"/v2/groups/{self.alias}/{group_id}",
-                                      what=f"delete group {group_id!r}").data
+        data = self.transport.request(
+            "DELETE", f"/v2/groups/{self.alias}/{group_id}", what=f"delete group {group_id!r}"
+        ).data
         return self._status_job(data, "delete_group", None, f"delete group {group_id}")
 
     # -- servers -------------------------------------------------------------------------------
@@ -295,11 +334,9 @@ class Session:
         """
         key = str(id_or_uuid).strip()
         if not key:
-            raise ValidationError("server id must not be empty", status=None,
-                                  model_state={"id": ["must not be empty"]})
+            raise ValidationError("server id must not be empty", status=None, model_state={"id": ["must not be empty"]})
         if UUID.fullmatch(key):
-            data = self._get(f"/v2/servers/{self.alias}/{key}", {"uuid": "true"},
-                             f"get server with uuid {key!r}")
+            data = self._get(f"/v2/servers/{self.alias}/{key}", {"uuid": "true"}, f"get server with uuid {key!r}")
         else:
             data = self._get(f"/v2/servers/{self.alias}/{key}", what=f"get server {key!r}")
         return self._server_record(data)
@@ -309,11 +346,21 @@ class Session:
             raise self._malformed(f"expected a server object, got {type(data).__name__}")
         return Server(data)
 
-    def create_server(self, name: str, group_id: str, template: str,
-                      network_id: str | None = None, cpu: int | None = None,
-                      memory_gb: int | None = None, password: str | None = None,
-                      description: str = "", server_type: str = "standard",
-                      storage_type: str = "standard", managed_os: bool = False, **more) -> Job:
+    def create_server(
+        self,
+        name: str,
+        group_id: str,
+        template: str,
+        network_id: str | None = None,
+        cpu: int | None = None,
+        memory_gb: int | None = None,
+        password: str | None = None,
+        description: str = "",
+        server_type: str = "standard",
+        storage_type: str = "standard",
+        managed_os: bool = False,
+        **more,
+    ) -> Job:
         """Queue a server build; returns its Job (``job.server()`` gives the new server).
 
         `more` adds other Create Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``,
@@ -325,10 +372,15 @@ class Session:
         """
         _require(name=name, group_id=group_id, template=template)
         body: dict[str, Any] = {
-            "name": name, "description": description or "", "groupId": group_id,
-            "sourceServerId": template, "isManagedOS": bool(managed_os), "type": server_type,
+            "name": name,
+            "description": description or "",
+            "groupId": group_id,
+            "sourceServerId": template,
+            "isManagedOS": bool(managed_os),
+            "type": server_type,
             "storageType": storage_type,
-            "cpu": _whole(cpu, "cpu"), "memoryGB": _whole(memory_gb, "memoryGB"),
+            "cpu": _whole(cpu, "cpu"),
+            "memoryGB": _whole(memory_gb, "memoryGB"),
         }
         if network_id:
             body["networkId"] = network_id
@@ -347,21 +399,27 @@ class Session:
         for _round in range(2):
             started = datetime.now(timezone.utc)
             try:
-                data = self.transport.request("POST", f"/v2/servers/{self.alias}", json=body,
-                                              what=what).data
+                data = self.transport.request("POST", f"/v2/servers/{self.alias}", json=body, what=what).data
             except (TransportError, ServerError) as exc:
                 if not _maybe_applied(exc):
                     raise
-                found = self._find_created(name, group_id, description or "", started,
-                                           existing)
+                found = self._find_created(name, group_id, description or "", started, existing)
                 if found is not None:
-                    return Job(self, None, kind="create", server_id=found["id"],
-                               name=f"create {found.get('name') or name}", watch={})
+                    return Job(
+                        self,
+                        None,
+                        kind="create",
+                        server_id=found["id"],
+                        name=f"create {found.get('name') or name}",
+                        watch={},
+                    )
                 continue  # verified absent: sending it again cannot duplicate it
             return self._create_job(data, name)
-        raise TransportError(f"{what}: no answer twice and no such server in the group; "
-                             f"nothing was created", method="POST",
-                             path=f"/v2/servers/{self.alias}")
+        raise TransportError(
+            f"{what}: no answer twice and no such server in the group; nothing was created",
+            method="POST",
+            path=f"/v2/servers/{self.alias}",
+        )
 
     def _create_job(self, data: Any, name: str) -> Job:
         if not isinstance(data, dict):
@@ -371,8 +429,7 @@ class Session:
         if not status.get("id"):
             raise self._malformed(f"create server {name!r}: no status link in {data!r}")
         me = frames.link(data.get("links"), "self") or {}
-        return Job(self, status["id"], kind="create", name=f"create {name}",
-                   self_href=me.get("href"))
+        return Job(self, status["id"], kind="create", name=f"create {name}", self_href=me.get("href"))
 
     def _servers_in(self, group_id: Any, what: str) -> set[str] | None:
         """Upper-case ids of the servers directly in a group (one plain GET), or None when the
@@ -380,34 +437,42 @@ class Session:
         if not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id):
             return None
         try:
-            data = self.transport.request("GET", f"/v2/groups/{self.alias}/{group_id}",
-                                          what=f"{what}: list the group's servers first").data
+            data = self.transport.request(
+                "GET", f"/v2/groups/{self.alias}/{group_id}", what=f"{what}: list the group's servers first"
+            ).data
         except ApiError:  # unknown group (the POST says so properly) or a 5xx: no snapshot
             return None
         links = data.get("links") if isinstance(data, dict) else None
-        return {str(link.get("id")).upper() for link in links or []
-                if isinstance(link, dict) and str(link.get("rel", "")).lower() == "server"}
+        return {
+            str(link.get("id")).upper()
+            for link in links or []
+            if isinstance(link, dict) and str(link.get("rel", "")).lower() == "server"
+        }
 
-    def _find_created(self, name: str, group_id: str, description: str,
-                      started: datetime, existing: set[str] | None = None) -> dict | None:
+    def _find_created(
+        self, name: str, group_id: str, description: str, started: datetime, existing: set[str] | None = None
+    ) -> dict | None:
         """The server a create with a lost answer made, if any: same name pattern (DC + alias +
         name + counter), same description, created after the request started, in that group,
         and not among the `existing` ids read before the request was sent."""
-        pattern = re.compile(rf"^[A-Z0-9]{{3}}{re.escape(str(self.alias).upper())}"
-                             rf"{re.escape(str(name).upper())}\d+$")
+        pattern = re.compile(
+            rf"^[A-Z0-9]{{3}}{re.escape(str(self.alias).upper())}"
+            rf"{re.escape(str(name).upper())}\d+$"
+        )
         existing = existing or set()
         since = started - CLOCK_SLACK
         for attempt in range(RECONCILE_LOOKUPS):
             group = self._group_json(group_id, detailed=True)
             found = []
             for server in group.get("servers") or []:
-                created = pd.to_datetime((server.get("changeInfo") or {}).get("createdDate"),
-                                         utc=True, errors="coerce")
-                if (pattern.match(str(server.get("name", "")).upper())
-                        and str(server.get("id") or server.get("name") or "").upper()
-                        not in existing
-                        and (server.get("description") or "") == description
-                        and created is not pd.NaT and created >= since):
+                created = pd.to_datetime((server.get("changeInfo") or {}).get("createdDate"), utc=True, errors="coerce")
+                if (
+                    pattern.match(str(server.get("name", "")).upper())
+                    and str(server.get("id") or server.get("name") or "").upper() not in existing
+                    and (server.get("description") or "") == description
+                    and created is not pd.NaT
+                    and created >= since
+                ):
                     found.append((created, server))
             if found:
                 return max(found, key=lambda pair: (pair[0], pair[1].get("name", "")))[1]
@@ -442,8 +507,9 @@ class Session:
         queued = set(members) - SYNC_MEMBERS
         what = f"update server {server_id!r}"
         try:
-            reply = self.transport.request("PATCH", f"/v2/servers/{self.alias}/{server_id}",
-                                           json=ops, repeatable=not queued, what=what)
+            reply = self.transport.request(
+                "PATCH", f"/v2/servers/{self.alias}/{server_id}", json=ops, repeatable=not queued, what=what
+            )
         except (TransportError, ServerError) as exc:
             if not _maybe_applied(exc) or not queued <= {"cpu", "memory_gb"}:
                 raise
@@ -453,8 +519,7 @@ class Session:
                 expect["cpu"] = members["cpu"]
             if "memory_gb" in members:
                 expect["memoryMB"] = members["memory_gb"] * 1024
-            return Job(self, None, kind="update", server_id=server_id,
-                       name=f"update {server_id}", watch=expect)
+            return Job(self, None, kind="update", server_id=server_id, name=f"update {server_id}", watch=expect)
         if reply.data is None:
             return None
         return self._status_job(reply.data, "update", server_id, f"update {server_id}")
@@ -468,8 +533,7 @@ class Session:
         what = f"delete server {server_id!r}"
         for _round in range(2):
             try:
-                data = self.transport.request("DELETE", f"/v2/servers/{self.alias}/{server_id}",
-                                              what=what).data
+                data = self.transport.request("DELETE", f"/v2/servers/{self.alias}/{server_id}", what=what).data
                 break
             except (TransportError, ServerError) as exc:
                 if not _maybe_applied(exc):
@@ -480,11 +544,13 @@ class Session:
                 except NotFoundError:
                     status = "gone"
                 if status in ("gone", "queuedfordelete"):
-                    return Job(self, None, kind="delete", server_id=server_id,
-                               name=f"delete {server_id}", watch={})
+                    return Job(self, None, kind="delete", server_id=server_id, name=f"delete {server_id}", watch={})
         else:
-            raise TransportError(f"{what}: no answer twice and the server is still there",
-                                 method="DELETE", path=f"/v2/servers/{self.alias}/{server_id}")
+            raise TransportError(
+                f"{what}: no answer twice and the server is still there",
+                method="DELETE",
+                path=f"/v2/servers/{self.alias}/{server_id}",
+            )
         _raise_if_not_queued(data, server_id, "delete")
         return self._status_job(data, "delete", server_id, f"delete {server_id}")
 
@@ -492,8 +558,7 @@ class Session:
         """A Job from any answer carrying a status link (bare link or object with links)."""
         link = None
         if isinstance(data, dict):
-            link = data if str(data.get("rel", "")).lower() == "status" else \
-                frames.link(data.get("links"), "status")
+            link = data if str(data.get("rel", "")).lower() == "status" else frames.link(data.get("links"), "status")
         if not link or not link.get("id"):
             raise self._malformed(f"{name}: the answer has no status link: {data!r}")
         return Job(self, link["id"], kind=kind, server_id=server_id, name=name)
@@ -511,12 +576,15 @@ class Session:
         if op is None:
             raise ValidationError(
                 f"unknown operation {operation!r}; expected one of {', '.join(POWER_OPERATIONS)}",
-                status=None, model_state={"operation": [f"unknown: {operation!r}"]})
+                status=None,
+                model_state={"operation": [f"unknown: {operation!r}"]},
+            )
         ids = _ids(server_ids)
         kind = _KIND[op]
         try:
-            data = self.transport.request("POST", f"/v2/operations/{self.alias}/servers/{op}",
-                                          json=ids, what=f"{kind} {', '.join(ids)}").data
+            data = self.transport.request(
+                "POST", f"/v2/operations/{self.alias}/servers/{op}", json=ids, what=f"{kind} {', '.join(ids)}"
+            ).data
         except ValidationError as exc:
             if not isinstance(exc.body, list):  # a refusal may come as 400 with the item list
                 raise
@@ -575,22 +643,28 @@ class Session:
     def job(self, status_id: str) -> Job:
         """A Job for a known status id (``wa1-12``); nothing is read until status()/wait()."""
         if not status_id or not isinstance(status_id, str):
-            raise ValidationError("status id must be a non-empty string like 'wa1-12'",
-                                  status=None, model_state={"status_id": ["required"]})
+            raise ValidationError(
+                "status id must be a non-empty string like 'wa1-12'",
+                status=None,
+                model_state={"status_id": ["required"]},
+            )
         return Job(self, status_id, kind="job", name=f"job {status_id}")
 
     # -- credentials, public IPs, custom fields -------------------------------------------------
 
     def credentials(self, server_id: str) -> Credentials:
         """The server's administrator user and password (the password never shows in a repr)."""
-        data = self._get(f"/v2/servers/{self.alias}/{server_id}/credentials",
-                         what=f"get credentials of server {server_id!r}") or {}
+        data = (
+            self._get(
+                f"/v2/servers/{self.alias}/{server_id}/credentials", what=f"get credentials of server {server_id!r}"
+            )
+            or {}
+        )
         password = data.get("password") or ""
         self.transport.redactor.add(password)
         return Credentials(data.get("userName") or data.get("username") or "", password)
 
-    def add_public_ip(self, server_id: str, ports, internal_ip: str | None = None,
-                      source_restrictions=None) -> Job:
+    def add_public_ip(self, server_id: str, ports, internal_ip: str | None = None, source_restrictions=None) -> Job:
         """Map a public IP to the server with these open `ports` (80, ("udp", 53),
         ("tcp", 8080, 8081) or the API's dicts); returns the Job."""
         body: dict[str, Any] = {"ports": _ports(ports)}
@@ -599,19 +673,30 @@ class Session:
         if source_restrictions is not None:
             body["sourceRestrictions"] = _cidrs(source_restrictions)
         data = self.transport.request(
-            "POST", f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses", json=body,
-            what=f"add a public IP to server {server_id!r}").data
+            "POST",
+            f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses",
+            json=body,
+            what=f"add a public IP to server {server_id!r}",
+        ).data
         return self._status_job(data, "add_public_ip", server_id, f"add public IP {server_id}")
 
     def public_ip(self, server_id: str, ip: str) -> dict:
         """One public IP's JSON: internalIPAddress, ports, sourceRestrictions."""
-        return self._get(f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}",
-                         what=f"get public IP {ip} of server {server_id!r}") or {}
+        return (
+            self._get(
+                f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}",
+                what=f"get public IP {ip} of server {server_id!r}",
+            )
+            or {}
+        )
 
     def public_ips(self, server_id: str) -> list[str]:
         """The server's public IPs (there is no list endpoint: read from the server)."""
-        return [i["public"] for i in (self.server(server_id).get("details") or {})
-                .get("ipAddresses") or [] if isinstance(i, dict) and i.get("public")]
+        return [
+            i["public"]
+            for i in (self.server(server_id).get("details") or {}).get("ipAddresses") or []
+            if isinstance(i, dict) and i.get("public")
+        ]
 
     def update_public_ip(self, server_id: str, ip: str, ports, source_restrictions=None) -> Job:
         """Replace a public IP's ports (and source restrictions); returns the Job."""
@@ -619,15 +704,20 @@ class Session:
         if source_restrictions is not None:
             body["sourceRestrictions"] = _cidrs(source_restrictions)
         data = self.transport.request(
-            "PUT", f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}", json=body,
-            what=f"update public IP {ip} of server {server_id!r}").data
+            "PUT",
+            f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}",
+            json=body,
+            what=f"update public IP {ip} of server {server_id!r}",
+        ).data
         return self._status_job(data, "update_public_ip", server_id, f"update public IP {ip}")
 
     def delete_public_ip(self, server_id: str, ip: str) -> Job:
         """Remove a public IP from the server; returns the Job."""
         data = self.transport.request(
-            "DELETE", f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}",
-            what=f"remove public IP {ip} of server {server_id!r}").data
+            "DELETE",
+            f"/v2/servers/{self.alias}/{server_id}/publicIPAddresses/{ip}",
+            what=f"remove public IP {ip} of server {server_id!r}",
+        ).data
         return self._status_job(data, "delete_public_ip", server_id, f"remove public IP {ip}")
 
     def custom_fields(self) -> pd.DataFrame:
@@ -637,6 +727,7 @@ class Session:
 
 
 # -- argument helpers ----------------------------------------------------------------------------
+
 
 def _invalid(field: str, rule: str) -> ValidationError:
     return ValidationError(f"{field}: {rule}", status=None, model_state={field: [rule]})
@@ -671,8 +762,7 @@ def _patch_ops(members: dict, allowed: dict[str, str], caller: str) -> list[dict
         raise _invalid("members", f"{caller} needs at least one of {', '.join(allowed)}")
     unknown = [m for m in members if m not in allowed]
     if unknown:
-        raise _invalid(unknown[0], f"{caller} cannot set {unknown[0]!r}; "
-                                   f"it can set {', '.join(allowed)}")
+        raise _invalid(unknown[0], f"{caller} cannot set {unknown[0]!r}; it can set {', '.join(allowed)}")
     return [{"op": "set", "member": allowed[k], "value": v} for k, v in members.items()]
 
 
@@ -703,15 +793,17 @@ def _ports(ports) -> list[dict]:
             out.append(p)
         elif (isinstance(p, int) and not isinstance(p, bool)) or (isinstance(p, str) and p.isdigit()):
             out.append({"protocol": "TCP", "port": int(p)})
-        elif (isinstance(p, (tuple, list)) and len(p) in (2, 3)
-              and all(isinstance(n, Integral) or (isinstance(n, str) and n.isdigit()) for n in p[1:])):
+        elif (
+            isinstance(p, (tuple, list))
+            and len(p) in (2, 3)
+            and all(isinstance(n, Integral) or (isinstance(n, str) and n.isdigit()) for n in p[1:])
+        ):
             entry = {"protocol": str(p[0]).upper(), "port": int(p[1])}
             if len(p) == 3:
                 entry["portTo"] = int(p[2])
             out.append(entry)
         else:
-            raise _invalid("ports", f"each port is a number, (protocol, port[, port_to]) or a "
-                                    f"dict; got {p!r}")
+            raise _invalid("ports", f"each port is a number, (protocol, port[, port_to]) or a dict; got {p!r}")
     if not out:
         raise _invalid("ports", "at least one port is required")
     return out
@@ -727,8 +819,7 @@ def _raise_if_not_queued(data: Any, server: str, operation: str) -> None:
     """Raise OperationError when a single-server answer says ``isQueued: false``."""
     if isinstance(data, dict) and not data.get("isQueued", True):
         item = {"server": data.get("server") or server, "errorMessage": data.get("errorMessage")}
-        raise OperationError(not_queued_message(operation, [item]), items=[item],
-                             operation=operation)
+        raise OperationError(not_queued_message(operation, [item]), items=[item], operation=operation)
 
 
 def _maybe_applied(exc: ClcError) -> bool:

@@ -21,6 +21,7 @@ Retry policy (one place, on purpose):
 
 from __future__ import annotations
 
+import contextlib
 import json as jsonlib
 import logging
 import threading
@@ -37,9 +38,18 @@ from urllib3.util.retry import Retry
 
 from ._version import __version__
 from .config import Settings
-from .errors import (ApiError, AuthenticationError, ClcTimeoutError, MalformedResponseError,
-                     NotFoundError, PermissionDeniedError, RateLimitError, ServerError,
-                     TransportError, ValidationError)
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    ClcTimeoutError,
+    MalformedResponseError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
 
 log = logging.getLogger("clc_notebook")
 
@@ -88,8 +98,7 @@ class Redactor:
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if isinstance(value, dict):
-            return {k: (MASK if _secret_key(k) and v not in (None, "") else self.value(v))
-                    for k, v in value.items()}
+            return {k: (MASK if _secret_key(k) and v not in (None, "") else self.value(v)) for k, v in value.items()}
         return value
 
 
@@ -129,17 +138,28 @@ class Transport:
         self.login_info: dict = {}
         self.http = requests.Session()
         self.http.verify = settings.verify
-        self.http.headers.update({
-            "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-        })
+        self.http.headers.update(
+            {
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            }
+        )
         retry = _Retry(
-            total=settings.retries, connect=settings.retries, read=settings.retries,
-            status=settings.retries, other=0, redirect=0,
-            allowed_methods=SAFE, status_forcelist=RETRY_STATUSES,
-            backoff_factor=settings.backoff, backoff_max=settings.backoff_max,
-            respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False)
+            total=settings.retries,
+            connect=settings.retries,
+            read=settings.retries,
+            status=settings.retries,
+            other=0,
+            redirect=0,
+            allowed_methods=SAFE,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=settings.backoff,
+            backoff_max=settings.backoff_max,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+            raise_on_redirect=False,
+        )
         adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
@@ -161,14 +181,21 @@ class Transport:
         s = self.settings
         with self._login_lock:
             reply = self.request(
-                "POST", LOGIN_PATH, json={"username": s.username, "password": s.password},
-                auth=False, repeatable=True, what=f"log in as {s.username!r}")
+                "POST",
+                LOGIN_PATH,
+                json={"username": s.username, "password": s.password},
+                auth=False,
+                repeatable=True,
+                what=f"log in as {s.username!r}",
+            )
             data = reply.data if isinstance(reply.data, dict) else {}
             token = data.get("bearerToken")
             if not token:
                 raise MalformedResponseError(
-                    f"log in as {s.username!r}: POST {LOGIN_PATH} answered {reply.status} "
-                    f"without a bearerToken", method="POST", path=LOGIN_PATH)
+                    f"log in as {s.username!r}: POST {LOGIN_PATH} answered {reply.status} without a bearerToken",
+                    method="POST",
+                    path=LOGIN_PATH,
+                )
             self.redactor.add(token)
             self._token = token
             self.login_info = {k: v for k, v in data.items() if k != "bearerToken"}
@@ -176,8 +203,17 @@ class Transport:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None,
-                auth: bool = True, repeatable: bool = False, what: str | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        auth: bool = True,
+        repeatable: bool = False,
+        what: str | None = None,
+    ) -> Reply:
         """Send one API call; returns a Reply for a 2xx answer.
 
         `repeatable` marks a call that may be sent again without harm after a lost answer (login,
@@ -192,10 +228,8 @@ class Transport:
         relogged = False
         while True:
             token_used = self._token
-            resp = self._send(method, path, body=body, params=params, auth=auth,
-                              repeatable=repeatable, what=what)
-            if (resp.status_code == 401 and auth and not relogged
-                    and self.settings.has_credentials):
+            resp = self._send(method, path, body=body, params=params, auth=auth, repeatable=repeatable, what=what)
+            if resp.status_code == 401 and auth and not relogged and self.settings.has_credentials:
                 relogged = True
                 with self._login_lock:
                     stale = self._token == token_used
@@ -218,19 +252,26 @@ class Transport:
                 headers["Authorization"] = f"Bearer {self._token}"
             started = time.monotonic()
             try:
-                resp = self.http.request(method, url, data=body, params=params, headers=headers,
-                                         timeout=self.settings.timeout, allow_redirects=False)
+                resp = self.http.request(
+                    method,
+                    url,
+                    data=body,
+                    params=params,
+                    headers=headers,
+                    timeout=self.settings.timeout,
+                    allow_redirects=False,
+                )
             except requests.RequestException as exc:
                 ms = (time.monotonic() - started) * 1000
                 sent = _sent(exc)
                 error = self._transport_error(exc, method, shown, what, sent)
-                self._record(method, shown, None, ms,
-                             attempt + _retries_of(exc, self.settings.retries), str(error))
+                self._record(method, shown, None, ms, attempt + _retries_of(exc, self.settings.retries), str(error))
                 # urllib3 already retried connection failures (any method) and safe calls; left
                 # here: an answer cut mid-body on a safe call, and a repeatable call whose
                 # connection was opened (retrying a refused one again would multiply the attempts)
-                again = (safe and isinstance(exc, requests.exceptions.ChunkedEncodingError)) \
-                    or (repeatable and not safe and sent is not False)
+                again = (safe and isinstance(exc, requests.exceptions.ChunkedEncodingError)) or (
+                    repeatable and not safe and sent is not False
+                )
                 if again and attempt <= self.settings.retries:
                     self._pause(attempt, None)
                     continue
@@ -239,9 +280,11 @@ class Transport:
             retries = resp.raw.retries.history if getattr(resp.raw, "retries", None) else ()
             self._record(method, shown, resp.status_code, ms, attempt + len(retries), None)
             log.debug("%s %s -> %s (%.0f ms)", method, shown, resp.status_code, ms)
-            if (not safe and attempt <= self.settings.retries
-                    and (resp.status_code in NOT_PROCESSED
-                         or (repeatable and resp.status_code in RETRY_STATUSES))):
+            if (
+                not safe
+                and attempt <= self.settings.retries
+                and (resp.status_code in NOT_PROCESSED or (repeatable and resp.status_code in RETRY_STATUSES))
+            ):
                 self._pause(attempt, resp.headers.get("Retry-After"))
                 continue
             return resp
@@ -249,20 +292,24 @@ class Transport:
     def _pause(self, attempt: int, retry_after: str | None) -> None:
         delay = min(self.settings.backoff * (2 ** (attempt - 1)), self.settings.backoff_max)
         if retry_after is not None:
-            try:
+            with contextlib.suppress(ValueError):  # an HTTP-date Retry-After keeps the back-off
                 delay = min(float(retry_after), RETRY_AFTER_CAP)
-            except ValueError:
-                pass
         if delay > 0:
             time.sleep(delay)
 
     def _record(self, method, path, status, ms, attempts, error) -> None:
         self.calls += attempts
-        self._history.append({
-            "time": time.time(), "method": method, "path": self.redactor.text(path),
-            "status": status, "ms": round(ms, 2), "attempts": attempts,
-            "error": self.redactor.text(error) if error else None,
-        })
+        self._history.append(
+            {
+                "time": time.time(),
+                "method": method,
+                "path": self.redactor.text(path),
+                "status": status,
+                "ms": round(ms, 2),
+                "attempts": attempts,
+                "error": self.redactor.text(error) if error else None,
+            }
+        )
 
     def history_records(self) -> list[dict]:
         return list(self._history)
@@ -277,10 +324,12 @@ class Transport:
                 raise MalformedResponseError(
                     f"{what or 'request'}: {method} {shown} answered {resp.status_code} with a body "
                     f"that is not JSON: {self.redactor.text(_snippet(text))!r}",
-                    method=method, path=shown, sent=True)
+                    method=method,
+                    path=shown,
+                    sent=True,
+                )
             return Reply(resp.status_code, data, resp.headers)
-        raise self.api_error(resp.status_code, data, text, method, shown, what,
-                             reason=resp.reason)
+        raise self.api_error(resp.status_code, data, text, method, shown, what, reason=resp.reason)
 
     @staticmethod
     def _parse(resp: requests.Response):
@@ -292,8 +341,9 @@ class Transport:
         except ValueError:
             return _INVALID, text
 
-    def api_error(self, status: int, data: Any, text: str, method: str, path: str,
-                  what: str | None, reason: str | None = None) -> ApiError:
+    def api_error(
+        self, status: int, data: Any, text: str, method: str, path: str, what: str | None, reason: str | None = None
+    ) -> ApiError:
         """Build the ApiError subclass for an error answer, with a redacted, readable message."""
         message, model_state = _error_fields(data, text)
         message = self.redactor.text(message)
@@ -305,12 +355,18 @@ class Transport:
             summary += f" {reason}"
         summary += f": {message}" if message else " (empty body)"
         if model_state:
-            details = "; ".join(f"{k or '(request)'}: {' '.join(map(str, v))}"
-                                for k, v in model_state.items())
+            details = "; ".join(f"{k or '(request)'}: {' '.join(map(str, v))}" for k, v in model_state.items())
             summary += f" [{details}]"
         cls = _error_class(status, path)
-        return cls(message or (reason or ""), status=status, model_state=model_state,
-                   method=method, path=path, body=body, summary=summary)
+        return cls(
+            message or (reason or ""),
+            status=status,
+            model_state=model_state,
+            method=method,
+            path=path,
+            body=body,
+            summary=summary,
+        )
 
     def _transport_error(self, exc, method, path, what, sent) -> TransportError:
         head = f"{what}: " if what else ""
@@ -318,16 +374,19 @@ class Transport:
         if _is_timeout(exc):
             stage = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "answer"
             limit = timeout[0] if stage == "connect" else timeout[1]
-            msg = (f"{head}{method} {path}: no {stage} within {limit:g} s at {self.base_url}"
-                   + ("" if sent is False else "; the request may have been applied"))
+            msg = f"{head}{method} {path}: no {stage} within {limit:g} s at {self.base_url}" + (
+                "" if sent is False else "; the request may have been applied"
+            )
             return ClcTimeoutError(self.redactor.text(msg), method=method, path=path, sent=sent)
         if isinstance(exc, requests.exceptions.SSLError):
             msg = f"{head}{method} {path}: TLS verification failed for {self.base_url}: {_root(exc)}"
         elif sent is False:
             msg = f"{head}{method} {path}: cannot connect to {self.base_url}: {_root(exc)}"
         else:
-            msg = (f"{head}{method} {path}: the connection to {self.base_url} broke before a "
-                   f"complete answer ({_root(exc)}); the request may have been applied")
+            msg = (
+                f"{head}{method} {path}: the connection to {self.base_url} broke before a "
+                f"complete answer ({_root(exc)}); the request may have been applied"
+            )
         return TransportError(self.redactor.text(msg), method=method, path=path, sent=sent)
 
     def close(self) -> None:
@@ -351,8 +410,7 @@ def _encode(value: Any, what: str | None) -> bytes | None:
     except (ValueError, TypeError):
         field, rule = _unsendable(value, "") or ("body", "cannot be sent as JSON")
         head = f"{what}: " if what else ""
-        raise ValidationError(f"{head}{field}: {rule}", status=None,
-                              model_state={field: [rule]}) from None
+        raise ValidationError(f"{head}{field}: {rule}", status=None, model_state={field: [rule]}) from None
 
 
 def _unsendable(value: Any, where: str) -> tuple[str, str] | None:
@@ -368,8 +426,11 @@ def _unsendable(value: Any, where: str) -> tuple[str, str] | None:
         for key, item in value.items():
             if not isinstance(key, (str, int, float, bool, type(None))):
                 return where or "body", f"has a key JSON cannot carry: {type(key).__name__}"
-            named = value["member"] if key == "value" and isinstance(value.get("member"), str) \
+            named = (
+                value["member"]
+                if key == "value" and isinstance(value.get("member"), str)
                 else (f"{where}.{key}" if where else str(key))
+            )
             found = _unsendable(item, named)
             if found:
                 return found
@@ -396,8 +457,9 @@ def _error_fields(data: Any, text: str) -> tuple[str, dict]:
     if isinstance(data, str):
         return data, {}
     if isinstance(data, list):  # per-item results answered with 400
-        msgs = [f"{i.get('server')}: {i.get('errorMessage')}" for i in data
-                if isinstance(i, dict) and i.get("errorMessage")]
+        msgs = [
+            f"{i.get('server')}: {i.get('errorMessage')}" for i in data if isinstance(i, dict) and i.get("errorMessage")
+        ]
         return "; ".join(msgs) or _snippet(text), {}
     if isinstance(data, dict):
         lower = {str(k).lower(): v for k, v in data.items()}
@@ -408,7 +470,8 @@ def _error_fields(data: Any, text: str) -> tuple[str, dict]:
         model_state = {k: (v if isinstance(v, list) else [v]) for k, v in model_state.items()}
         if lower.get("validationmessages"):
             model_state.setdefault("", []).extend(
-                v if isinstance(v, str) else str(v) for v in lower["validationmessages"])
+                v if isinstance(v, str) else str(v) for v in lower["validationmessages"]
+            )
         return str(message), model_state
     return str(data), {}
 
@@ -416,9 +479,13 @@ def _error_fields(data: Any, text: str) -> tuple[str, dict]:
 def _error_class(status: int, path: str) -> type[ApiError]:
     if status == 400 and path.lower().startswith(LOGIN_PATH):
         return AuthenticationError
-    return {400: ValidationError, 401: AuthenticationError, 403: PermissionDeniedError,
-            404: NotFoundError, 429: RateLimitError}.get(
-        status, ServerError if status >= 500 else ApiError)
+    return {
+        400: ValidationError,
+        401: AuthenticationError,
+        403: PermissionDeniedError,
+        404: NotFoundError,
+        429: RateLimitError,
+    }.get(status, ServerError if status >= 500 else ApiError)
 
 
 def _chain(exc: BaseException):
@@ -437,8 +504,7 @@ def _chain(exc: BaseException):
 
 
 def _is_timeout(exc) -> bool:
-    return isinstance(exc, requests.exceptions.Timeout) or any(
-        isinstance(e, ReadTimeoutError) for e in _chain(exc))
+    return isinstance(exc, requests.exceptions.Timeout) or any(isinstance(e, ReadTimeoutError) for e in _chain(exc))
 
 
 def _sent(exc) -> bool | None:
@@ -446,8 +512,8 @@ def _sent(exc) -> bool | None:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return False
     if isinstance(exc, requests.exceptions.ConnectionError) and any(
-            isinstance(e, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError))
-            for e in _chain(exc)):
+        isinstance(e, (NewConnectionError, ConnectTimeoutError, ConnectionRefusedError)) for e in _chain(exc)
+    ):
         return False
     return None
 

@@ -12,20 +12,29 @@ def inventory(url, user, password):
     s = clc.connect(url, user, password, quiet=True)
     df = s.servers()
     seconds = time.perf_counter() - started
-    return {"servers": len(df), "seconds": seconds, "columns": len(df.columns),
-            "client_calls": s.transport.calls}
+    return {"servers": len(df), "seconds": seconds, "columns": len(df.columns), "client_calls": s.transport.calls}
 
 
 def builds(url, user, password, group, count, template, poll="default"):
     s = clc.connect(url, user, password, quiet=True)
-    jobs = clc.JobSet([s.create_server(name=f"b{i}", group_id=group, template=template, cpu=1,
-                                       memory_gb=1) for i in range(int(count))])
+    jobs = clc.JobSet(
+        [
+            s.create_server(name=f"b{i}", group_id=group, template=template, cpu=1, memory_gb=1)
+            for i in range(int(count))
+        ]
+    )
     last_created = time.time()
     started = time.perf_counter()
     jobs.wait(timeout=300, poll=None if poll == "default" else float(poll))
-    return {"jobs": len(jobs), "succeeded": sum(j.succeeded for j in jobs),
-            "last_created": last_created, "wait_seconds": time.perf_counter() - started,
-            "ended": time.time(), "rounds": jobs.rounds, "last_interval": jobs.last_interval}
+    return {
+        "jobs": len(jobs),
+        "succeeded": sum(j.succeeded for j in jobs),
+        "last_created": last_created,
+        "wait_seconds": time.perf_counter() - started,
+        "ended": time.time(),
+        "rounds": jobs.rounds,
+        "last_interval": jobs.last_interval,
+    }
 
 
 if __name__ == "__main__":

@@ -19,9 +19,16 @@ def _login(url, user, password):
 
 def _walk(group, rows):
     for server in group.Servers().Servers():  # one GET per server (the N+1 pattern)
-        rows.append({"id": server.id, "name": server.name, "status": server.status,
-                     "cpu": server.cpu, "memory": server.memory,
-                     "group": group.name})
+        rows.append(
+            {
+                "id": server.id,
+                "name": server.name,
+                "status": server.status,
+                "cpu": server.cpu,
+                "memory": server.memory,
+                "group": group.name,
+            }
+        )
     for sub in group.Subgroups().groups:
         _walk(sub, rows)
 
@@ -37,14 +44,20 @@ def inventory(url, user, password):
 
 def builds(url, user, password, group, count, template, network):
     _login(url, user, password)
-    requests = [clc.v2.Server.Create(name=f"s{i}", template=template, group_id=group,
-                                     network_id=network, cpu=1, memory=1)
-                for i in range(int(count))]
+    requests = [
+        clc.v2.Server.Create(name=f"s{i}", template=template, group_id=group, network_id=network, cpu=1, memory=1)
+        for i in range(int(count))
+    ]
     last_created = time.time()
     started = time.perf_counter()
     errors = sum(requests).WaitUntilComplete()  # default poll_freq=2 s
-    return {"jobs": len(requests), "errors": errors, "last_created": last_created,
-            "wait_seconds": time.perf_counter() - started, "ended": time.time()}
+    return {
+        "jobs": len(requests),
+        "errors": errors,
+        "last_created": last_created,
+        "wait_seconds": time.perf_counter() - started,
+        "ended": time.time(),
+    }
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from .server import LOOPBACK, Sandbox
 
 def _number(convert, kind: str, ok, rule: str):
     """An argparse type: `convert` the text (else "... is not {kind}"), then check `ok` (else `rule`)."""
+
     def parse(text: str):
         try:
             value = convert(text)
@@ -25,6 +26,7 @@ def _number(convert, kind: str, ok, rule: str):
         if not ok(value):
             raise argparse.ArgumentTypeError(rule)
         return value
+
     return parse
 
 
@@ -66,8 +68,11 @@ def faults_from_args(args: argparse.Namespace) -> dict:
     config: dict = {"seed": args.seed}
     if args.fault_rate:
         share = args.fault_rate / 3
-        config["errors"] = [{"rate": share, "status": 500}, {"rate": share / (1 - share), "status": 503},
-                            {"rate": share / (1 - 2 * share) if share < 0.5 else 1.0, "status": 429}]
+        config["errors"] = [
+            {"rate": share, "status": 500},
+            {"rate": share / (1 - share), "status": 503},
+            {"rate": share / (1 - 2 * share) if share < 0.5 else 1.0, "status": 429},
+        ]
     if args.drop_rate:
         config["drops"] = [{"rate": args.drop_rate}]
     if args.latency_ms:
@@ -83,18 +88,36 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if args.host not in LOOPBACK:
         if not args.allow_remote:
-            print(f"clc-sandbox: refusing to bind to {args.host}: pass --allow-remote to expose the sandbox "
-                  "(it has a well-known password) to the network", file=sys.stderr)
+            print(
+                f"clc-sandbox: refusing to bind to {args.host}: pass --allow-remote to expose the sandbox "
+                "(it has a well-known password) to the network",
+                file=sys.stderr,
+            )
             return 2
-        print(f"clc-sandbox: WARNING: listening on {args.host}; anyone who can reach this port can use the "
-              "sandbox account", file=sys.stderr)
+        print(
+            f"clc-sandbox: WARNING: listening on {args.host}; anyone who can reach this port can use the "
+            "sandbox account",
+            file=sys.stderr,
+        )
     try:
         faults = faults_from_args(args)
-        sandbox = Sandbox(host=args.host, port=args.port, state=args.state, mode=args.mode, speed=args.speed,
-                          polls_per_step=args.polls_per_step, seed=args.seed, token_ttl=args.token_ttl,
-                          faults=faults, datacenters=args.datacenters, servers=args.servers,
-                          groups=args.groups, control_plane=not args.no_control_plane,
-                          log_requests=not args.quiet, allow_remote=args.allow_remote)
+        sandbox = Sandbox(
+            host=args.host,
+            port=args.port,
+            state=args.state,
+            mode=args.mode,
+            speed=args.speed,
+            polls_per_step=args.polls_per_step,
+            seed=args.seed,
+            token_ttl=args.token_ttl,
+            faults=faults,
+            datacenters=args.datacenters,
+            servers=args.servers,
+            groups=args.groups,
+            control_plane=not args.no_control_plane,
+            log_requests=not args.quiet,
+            allow_remote=args.allow_remote,
+        )
     except (ValueError, json.JSONDecodeError) as exc:
         print(f"clc-sandbox: {exc}", file=sys.stderr)
         return 2
@@ -116,8 +139,12 @@ def _interrupt(signum, frame) -> None:
 
 def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
     sandbox.start()
-    print(f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, alias {sandbox.alias}, "
-          f"mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop", file=sys.stderr, flush=True)
+    print(
+        f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, alias {sandbox.alias}, "
+        f"mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         while sandbox.running:
             sandbox._thread.join(0.5)

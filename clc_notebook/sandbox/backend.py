@@ -27,7 +27,6 @@ from .servers import ServerRules
 from .store import Store
 from .validation import Body, Errors, as_list
 
-
 CLOCK_OFFSET = "clock_offset"  # `meta` key: seconds added by PUT /sandbox/clock {advance}
 
 
@@ -38,8 +37,16 @@ def _digest(token: str) -> str:
 class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
     """All the rules; thread-safe through the store's single transaction lock."""
 
-    def __init__(self, store: Store, clock: JobClock, faults: Faults, token_ttl: float = 14 * 24 * 3600,
-                 datacenters: int = 3, servers: int = 0, groups: int = 0):
+    def __init__(
+        self,
+        store: Store,
+        clock: JobClock,
+        faults: Faults,
+        token_ttl: float = 14 * 24 * 3600,
+        datacenters: int = 3,
+        servers: int = 0,
+        groups: int = 0,
+    ):
         self.store, self.clock, self.faults = store, clock, faults
         self.token_ttl = float(token_ttl)
         self.sizes = {"datacenters": datacenters, "servers": servers, "groups": groups}
@@ -86,8 +93,12 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """Every job, oldest first: `{id, kind, target, created, polls, outcome, settled}` (outcome is the
         decided end state, reached or not). For tests and demos; the API itself has no job listing."""
         with self.store.transaction() as db:
-            return [{**dict(r), "settled": bool(r["settled"])} for r in db.execute(
-                "SELECT id, kind, target, created, polls, outcome, settled FROM jobs ORDER BY created, id")]
+            return [
+                {**dict(r), "settled": bool(r["settled"])}
+                for r in db.execute(
+                    "SELECT id, kind, target, created, polls, outcome, settled FROM jobs ORDER BY created, id"
+                )
+            ]
 
     # --- authentication -----------------------------------------------------------------------------------
 
@@ -103,10 +114,17 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
                 raise BadRequest(BAD_LOGIN_MESSAGE)
             token = secrets.token_urlsafe(48)
             now = self.clock.now()
-            db.execute("INSERT INTO tokens VALUES (?,?,?,?,?)",
-                       (_digest(token), user["username"], user["alias"], now, now + self.token_ttl))
-            return {"userName": user["username"], "accountAlias": user["alias"], "locationAlias": user["location"],
-                    "roles": json.loads(user["roles"]), "bearerToken": token}
+            db.execute(
+                "INSERT INTO tokens VALUES (?,?,?,?,?)",
+                (_digest(token), user["username"], user["alias"], now, now + self.token_ttl),
+            )
+            return {
+                "userName": user["username"],
+                "accountAlias": user["alias"],
+                "locationAlias": user["location"],
+                "roles": json.loads(user["roles"]),
+                "bearerToken": token,
+            }
 
     def authenticate(self, authorization: str | None) -> Principal:
         """Return who holds the bearer token in an Authorization header; 401 when missing/invalid/expired."""
@@ -159,10 +177,14 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
             nets = db.execute("SELECT * FROM networks WHERE dc=? ORDER BY name", (row["id"],)).fetchall()
             templates = db.execute("SELECT * FROM templates ORDER BY position").fetchall()
             return {
-                "dataCenterEnabled": True, "importVMEnabled": True, "supportsPremiumStorage": True,
-                "supportsSharedLoadBalancer": True, "supportsBareMetalServers": False,
-                "deployableNetworks": [{"name": n["name"], "networkId": n["id"], "type": "private", "accountID": a}
-                                       for n in nets],
+                "dataCenterEnabled": True,
+                "importVMEnabled": True,
+                "supportsPremiumStorage": True,
+                "supportsSharedLoadBalancer": True,
+                "supportsBareMetalServers": False,
+                "deployableNetworks": [
+                    {"name": n["name"], "networkId": n["id"], "type": "private", "accountID": a} for n in nets
+                ],
                 "templates": [shapes.template(t) for t in templates],
                 "importableOSTypes": [dict(t) for t in fixtures.IMPORTABLE_OS_TYPES],
             }
@@ -179,8 +201,11 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         self._alias(who, alias)
         with self.store.transaction() as db:
             self._dc(db, dc)
-        return {"cpu": {"value": 200, "inherited": False}, "memoryGB": {"value": 400, "inherited": False},
-                "storageGB": {"value": 10000, "inherited": False}}
+        return {
+            "cpu": {"value": 200, "inherited": False},
+            "memoryGB": {"value": 400, "inherited": False},
+            "storageGB": {"value": 10000, "inherited": False},
+        }
 
     def network_limits(self, who: Principal, alias: str, dc: str) -> dict:
         """Static network limits of a data center."""
@@ -193,20 +218,34 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """The account's custom field definitions."""
         self._alias(who, alias)
         with self.store.transaction() as db:
-            return [{"id": r["id"], "name": r["name"], "isRequired": bool(r["is_required"]), "type": r["type"],
-                     "options": json.loads(r["options"])}
-                    for r in db.execute("SELECT * FROM custom_fields ORDER BY position")]
+            return [
+                {
+                    "id": r["id"],
+                    "name": r["name"],
+                    "isRequired": bool(r["is_required"]),
+                    "type": r["type"],
+                    "options": json.loads(r["options"]),
+                }
+                for r in db.execute("SELECT * FROM custom_fields ORDER BY position")
+            ]
 
     def account(self, who: Principal, alias: str) -> dict:
         """The account (undocumented `GET /v2/accounts/{alias}`, the server's `account` link)."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
             user = db.execute("SELECT * FROM users WHERE username=?", (who.username,)).fetchone()
-            return {"accountAlias": a, "parentAlias": None, "businessName": f"{a} sandbox account",
-                    "primaryDataCenter": user["location"] if user else fixtures.LOCATION, "status": "active",
-                    "isManaged": False,
-                    "links": [shapes.link("self", f"/v2/accounts/{a.lower()}"),
-                              shapes.link("customFields", f"/v2/accounts/{a.lower()}/customFields")]}
+            return {
+                "accountAlias": a,
+                "parentAlias": None,
+                "businessName": f"{a} sandbox account",
+                "primaryDataCenter": user["location"] if user else fixtures.LOCATION,
+                "status": "active",
+                "isManaged": False,
+                "links": [
+                    shapes.link("self", f"/v2/accounts/{a.lower()}"),
+                    shapes.link("customFields", f"/v2/accounts/{a.lower()}/customFields"),
+                ],
+            }
 
     # --- custom field values ----------------------------------------------------------------------------------
 

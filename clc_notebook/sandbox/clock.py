@@ -23,8 +23,7 @@ DURATIONS = {
     "power": 2.0,
     "other": 2.0,
 }
-POWER_KINDS = {"powerOn", "powerOff", "shutDown", "reboot", "reset", "pause", "startMaintenance",
-               "stopMaintenance"}
+POWER_KINDS = {"powerOn", "powerOff", "shutDown", "reboot", "reset", "pause", "startMaintenance", "stopMaintenance"}
 
 NOT_STARTED, EXECUTING = "notStarted", "executing"
 FINAL = ("succeeded", "failed")

@@ -16,6 +16,7 @@ PRICES = {"cpu": 0.01, "memoryGB": 0.015, "storageGB": 0.00021, "managedOS": 0.0
 @dataclass(frozen=True)
 class Principal:
     """The holder of a valid bearer token."""
+
     username: str
     alias: str
 
@@ -23,6 +24,7 @@ class Principal:
 @dataclass
 class Reply:
     """A success answer: status code, JSON body (None = empty) and headers."""
+
     status: int
     body: Any = None
     headers: dict | None = None

@@ -16,6 +16,7 @@ from .handling import Call, endpoint
 @dataclass
 class Controls:
     """What the control plane changes besides the backend's data."""
+
     clock: JobClock
     faults: Faults
     version: str
@@ -26,8 +27,14 @@ def control_routes(sb: Controls) -> list[Route]:
 
     def health(b: Backend, c: Call, sb):
         s = sb.clock.settings
-        return {"status": "ok", "mode": s.mode, "speed": s.speed, "polls_per_step": s.polls_per_step,
-                "version": sb.version, "state": b.store.path}
+        return {
+            "status": "ok",
+            "mode": s.mode,
+            "speed": s.speed,
+            "polls_per_step": s.polls_per_step,
+            "version": sb.version,
+            "state": b.store.path,
+        }
 
     def reset(b: Backend, c: Call, sb):
         body = c.body if c.body is not None else {}
@@ -39,8 +46,10 @@ def control_routes(sb: Controls) -> list[Route]:
                 value = body[key]
                 low = 1 if key == "datacenters" else 0
                 if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= limit:
-                    raise BadRequest(f"{key}: must be an integer between {low} and {limit}.",
-                                     {f"body.{key}": [f"must be an integer between {low} and {limit}"]})
+                    raise BadRequest(
+                        f"{key}: must be an integer between {low} and {limit}.",
+                        {f"body.{key}": [f"must be an integer between {low} and {limit}"]},
+                    )
                 sizes[key] = value
         return {"status": "reset", **b.reset(**sizes)}
 
@@ -71,8 +80,7 @@ def control_routes(sb: Controls) -> list[Route]:
                 seconds = 0.0
                 if "advance" in body:
                     seconds = body["advance"]
-                    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
-                            or not 0 <= seconds < 10 ** 9:
+                    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 10**9:
                         raise ValueError("advance: must be a number of seconds >= 0")
                 with b.store.transaction() as db:  # settle what time mode owes before switching
                     b.tick(db)
@@ -86,6 +94,7 @@ def control_routes(sb: Controls) -> list[Route]:
     def wrap(fn):
         def handler(b: Backend, c: Call):
             return fn(b, c, sb)
+
         return endpoint(handler, auth=False)
 
     return [

@@ -198,8 +198,10 @@ class FaultMiddleware:
         if error is not None:
             status = error.status or 503
             body = json.dumps({"message": FAULT_MESSAGES.get(status, "Injected fault.")}).encode()
-            headers = [(b"content-type", b"application/json; charset=utf-8"),
-                       (b"content-length", str(len(body)).encode())]
+            headers = [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ]
             if status in RETRY_AFTER_STATUSES:
                 headers.append((b"retry-after", b"0"))
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -208,11 +210,17 @@ class FaultMiddleware:
         if drop is None:
             return await self.app(scope, receive, send)
         if drop.after:
+
             async def swallow(message):  # the request takes effect; its answer is lost
                 return None
+
             await self.app(scope, receive, swallow)
         # Promise a body and never deliver it: the server then closes the connection mid-response.
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                                (b"content-length", b"64")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", b"64")],
+            }
+        )
         await send({"type": "http.response.body", "body": b'{"dropp', "more_body": True})

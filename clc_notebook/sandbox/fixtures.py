@@ -40,26 +40,53 @@ KNOWN_DATACENTERS = [
 
 # name, os code, friendly os name, description, storage GB, windows
 TEMPLATES = [
-    ("RHEL-6-64-TEMPLATE", "redHat6_64Bit", "RedHat Enterprise Linux 6 64-bit",
-     "RedHat Enterprise Linux 6 | 64-bit", 17, False),
-    ("WIN2012R2DTC-64", "windows2012R2DataCenter_64Bit", "Windows 2012 R2 Datacenter 64-bit",
-     "Windows 2012 R2 Datacenter Edition | 64-bit", 60, True),
+    (
+        "RHEL-6-64-TEMPLATE",
+        "redHat6_64Bit",
+        "RedHat Enterprise Linux 6 64-bit",
+        "RedHat Enterprise Linux 6 | 64-bit",
+        17,
+        False,
+    ),
+    (
+        "WIN2012R2DTC-64",
+        "windows2012R2DataCenter_64Bit",
+        "Windows 2012 R2 Datacenter 64-bit",
+        "Windows 2012 R2 Datacenter Edition | 64-bit",
+        60,
+        True,
+    ),
     ("CENTOS-6-64-TEMPLATE", "centOS6_64Bit", "CentOS 6 64-bit", "CentOS 6 | 64-bit", 17, False),
     ("CENTOS-7-64-TEMPLATE", "centOS7_64Bit", "CentOS 7 64-bit", "CentOS 7 | 64-bit", 17, False),
     ("UBUNTU-14-64-TEMPLATE", "ubuntu14_64Bit", "Ubuntu 14 64-bit", "Ubuntu 14 | 64-bit", 17, False),
 ]
 
 IMPORTABLE_OS_TYPES = [
-    {"id": 38, "description": "RedHat Enterprise Linux 6 64-bit", "labProductCode": "SOFT-LAB-REDHAT-CPU",
-     "premiumProductCode": "SOFT-PREM-REDHAT-CPU", "type": "RedHat6_64Bit"},
-    {"id": 44, "description": "Windows 2012 R2 DataCenter 64-bit", "labProductCode": "SOFT-LAB-WIN-CPU",
-     "premiumProductCode": "SOFT-PREM-WIN-CPU", "type": "Windows2012R2DataCenter_64Bit"},
+    {
+        "id": 38,
+        "description": "RedHat Enterprise Linux 6 64-bit",
+        "labProductCode": "SOFT-LAB-REDHAT-CPU",
+        "premiumProductCode": "SOFT-PREM-REDHAT-CPU",
+        "type": "RedHat6_64Bit",
+    },
+    {
+        "id": 44,
+        "description": "Windows 2012 R2 DataCenter 64-bit",
+        "labProductCode": "SOFT-LAB-WIN-CPU",
+        "premiumProductCode": "SOFT-PREM-WIN-CPU",
+        "type": "Windows2012R2DataCenter_64Bit",
+    },
 ]
 
 CUSTOM_FIELDS = [
     ("856812f0ec374641862b2662761f9d70", "Owner", False, "text", []),
-    ("22f002123e3b46d9a8b38ecd4c6df7f9", "Tier", False, "option",
-     [{"name": "gold", "value": "Gold"}, {"name": "silver", "value": "Silver"}]),
+    (
+        "22f002123e3b46d9a8b38ecd4c6df7f9",
+        "Tier",
+        False,
+        "option",
+        [{"name": "gold", "value": "Gold"}, {"name": "silver", "value": "Silver"}],
+    ),
     ("5a3b6c0e9d7f4e21a1b2c3d4e5f60718", "Backup", False, "checkbox", []),
 ]
 
@@ -69,7 +96,7 @@ GROUP_DESCRIPTIONS = {
     "archive": "Pay only for the storage consumed by the archived server. No compute or licensing costs are incurred.",
     "default": "The default location for new servers created in your account.",
     "templates": "Custom templates provide a set of hardware/software settings that can be used repeatedly "
-                 "to create servers configured with the same settings.",
+    "to create servers configured with the same settings.",
 }
 
 
@@ -114,12 +141,14 @@ def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int 
     alias = ALIAS
     db.execute("INSERT INTO users VALUES (?,?,?,?,?)", (USERNAME, PASSWORD, alias, LOCATION, json.dumps(ROLES)))
     for pos, (name, os_type, os_name, desc, storage, windows) in enumerate(TEMPLATES):
-        db.execute("INSERT INTO templates VALUES (?,?,?,?,?,?,?,?)",
-                   (name, os_type, os_name, desc, storage, json.dumps(template_disks(storage, windows)),
-                    int(windows), pos))
+        db.execute(
+            "INSERT INTO templates VALUES (?,?,?,?,?,?,?,?)",
+            (name, os_type, os_name, desc, storage, json.dumps(template_disks(storage, windows)), int(windows), pos),
+        )
     for pos, (fid, name, required, kind, options) in enumerate(CUSTOM_FIELDS):
-        db.execute("INSERT INTO custom_fields VALUES (?,?,?,?,?,?)",
-                   (fid, name, int(required), kind, json.dumps(options), pos))
+        db.execute(
+            "INSERT INTO custom_fields VALUES (?,?,?,?,?,?)", (fid, name, int(required), kind, json.dumps(options), pos)
+        )
     group_rows = []
     dcs = datacenter_list(datacenters)
     dc_info = {}
@@ -129,15 +158,18 @@ def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int 
             network, cidr, next_host = WA1_NETWORK, "10.20.0.0/16", 30 * 256 + 40
             net_name = "My Network"
         else:
-            root, default, archive, templates = (hex_id(alias, dc, n)
-                                                 for n in ("root", "default", "archive", "templates"))
+            root, default, archive, templates = (
+                hex_id(alias, dc, n) for n in ("root", "default", "archive", "templates")
+            )
             network = hex_id(alias, dc, "network")
             cidr = f"10.{100 + pos % 150}.0.0/16"
             net_name = f"vlan_{200 + pos}_10.{100 + pos % 150}.0"
             next_host = 12
         net = ipaddress.IPv4Network(cidr)
-        db.execute("INSERT INTO networks VALUES (?,?,?,?,?,?)",
-                   (network, dc, net_name, cidr, str(net.network_address + 1), next_host))
+        db.execute(
+            "INSERT INTO networks VALUES (?,?,?,?,?,?)",
+            (network, dc, net_name, cidr, str(net.network_address + 1), next_host),
+        )
         db.execute("INSERT INTO datacenters VALUES (?,?,?,?)", (dc, dc_name, root, pos))
         hw = f"{dc.upper()} Hardware"
         group_rows += [
@@ -151,7 +183,8 @@ def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int 
     db.executemany(
         "INSERT INTO groups (id, alias, dc, parent_id, name, description, type, status, permanent, created,"
         " created_by, modified, modified_by) VALUES (?,?,?,?,?,?,?,'active',1,?,?,?,?)",
-        [r + (now, CREATED_BY, now, CREATED_BY) for r in group_rows])
+        [r + (now, CREATED_BY, now, CREATED_BY) for r in group_rows],
+    )
     if groups or servers:
         _synthetic(db, now, alias, dcs, dc_info, int(servers), int(groups))
 
@@ -166,12 +199,27 @@ def _synthetic(db, now, alias, dcs, dc_info, servers: int, groups: int) -> None:
         gid = hex_id(alias, dc, "group", i)
         # Every third group nests under the previous one of its data center, so trees have depth.
         parent = homes[dc][-1] if (i // len(dc_ids)) % 3 == 2 and len(homes[dc]) > 1 else dc_info[dc]["root"]
-        rows.append((gid, alias, dc, parent, f"Group {i + 1:03d}", f"Synthetic group {i + 1}", "default",
-                     now, CREATED_BY, now, CREATED_BY))
+        rows.append(
+            (
+                gid,
+                alias,
+                dc,
+                parent,
+                f"Group {i + 1:03d}",
+                f"Synthetic group {i + 1}",
+                "default",
+                now,
+                CREATED_BY,
+                now,
+                CREATED_BY,
+            )
+        )
         homes[dc].append(gid)
     db.executemany(
         "INSERT INTO groups (id, alias, dc, parent_id, name, description, type, status, created, created_by,"
-        " modified, modified_by) VALUES (?,?,?,?,?,?,?,'active',?,?,?,?)", rows)
+        " modified, modified_by) VALUES (?,?,?,?,?,?,?,'active',?,?,?,?)",
+        rows,
+    )
     tpl = db.execute("SELECT * FROM templates WHERE name='CENTOS-6-64-TEMPLATE'").fetchone()
     disks = tpl["disks"]
     counters: dict[str, int] = {}
@@ -186,10 +234,34 @@ def _synthetic(db, now, alias, dcs, dc_info, servers: int, groups: int) -> None:
         counters[prefix] = n
         sid = f"{prefix}{n:02d}".lower()
         ip, info["next"] = ip_at(info["cidr"], info["next"])
-        batch.append((sid, hex_id(alias, "server", sid), alias, dc, gid, f"Synthetic server {i + 1}",
-                      tpl["name"], tpl["os_type"], tpl["os_name"], "active", "standard", "standard",
-                      1 + i % 4, 2 * (1 + i % 4), disks, info["network"], ip, "started",
-                      hex_id("pw", sid)[:12] + "!A", 0, now, CREATED_BY, now, CREATED_BY))
+        batch.append(
+            (
+                sid,
+                hex_id(alias, "server", sid),
+                alias,
+                dc,
+                gid,
+                f"Synthetic server {i + 1}",
+                tpl["name"],
+                tpl["os_type"],
+                tpl["os_name"],
+                "active",
+                "standard",
+                "standard",
+                1 + i % 4,
+                2 * (1 + i % 4),
+                disks,
+                info["network"],
+                ip,
+                "started",
+                hex_id("pw", sid)[:12] + "!A",
+                0,
+                now,
+                CREATED_BY,
+                now,
+                CREATED_BY,
+            )
+        )
         if len(batch) >= 5000:
             _insert_servers(db, batch)
             batch = []
@@ -205,4 +277,5 @@ def _insert_servers(db, batch) -> None:
         "INSERT INTO servers (id, uuid, alias, dc, group_id, description, template, os_type, os_name, status,"
         " type, storage_type, cpu, memory_gb, disks, network_id, ip, power_state, password, windows,"
         " created, created_by, modified, modified_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        batch)
+        batch,
+    )

@@ -8,9 +8,11 @@ import time
 from typing import Any
 
 from . import fixtures, shapes
-from .common import PRICES, Principal, Reply, dumps as _dumps
+from .common import PRICES, Principal, Reply
+from .common import dumps as _dumps
 from .errors import BadRequest, NotFound, field_error
-from .validation import Body, Errors, as_int, as_str, is_ipv4, patch_ops as _patch_ops
+from .validation import Body, Errors, as_int, as_str, is_ipv4
+from .validation import patch_ops as _patch_ops
 
 DEFAULT_KEYS = ("cpu", "memoryGB", "networkId", "primaryDns", "secondaryDns", "templateName")
 
@@ -39,12 +41,15 @@ class GroupRules:
             if detailed:
                 rows = db.execute("SELECT * FROM servers WHERE dc=? AND alias=? ORDER BY id", (top["dc"], a)).fetchall()
                 ips: dict[str, list] = {}
-                for p in db.execute("SELECT p.* FROM public_ips p JOIN servers s ON s.id=p.server_id WHERE s.dc=?"
-                                    " ORDER BY p.position", (top["dc"],)):
+                for p in db.execute(
+                    "SELECT p.* FROM public_ips p JOIN servers s ON s.id=p.server_id WHERE s.dc=? ORDER BY p.position",
+                    (top["dc"],),
+                ):
                     ips.setdefault(p["server_id"], []).append(p)
             else:
-                rows = db.execute("SELECT id, group_id, status FROM servers WHERE dc=? AND alias=? ORDER BY id",
-                                  (top["dc"], a)).fetchall()
+                rows = db.execute(
+                    "SELECT id, group_id, status FROM servers WHERE dc=? AND alias=? ORDER BY id", (top["dc"], a)
+                ).fetchall()
             for s in rows:
                 by_group.setdefault(s["group_id"], []).append(s)
 
@@ -60,12 +65,22 @@ class GroupRules:
                     total += sum(1 for s in mine if s["status"] != "archived")
                 count = total if counted else 0
                 if detailed:
-                    members = {"servers": [shapes.server(s, a, ips.get(s["id"], []),
-                                                         self._shape_fields(defs, s["custom_fields"])) for s in mine]}
+                    members = {
+                        "servers": [
+                            shapes.server(s, a, ips.get(s["id"], []), self._shape_fields(defs, s["custom_fields"]))
+                            for s in mine
+                        ]
+                    }
                 else:
                     members = {"server_ids": [s["id"] for s in mine]}
-                shaped = shapes.group(g, a, children=kids, servers_count=count,
-                                      custom_fields=self._shape_fields(defs, g["custom_fields"]), **members)
+                shaped = shapes.group(
+                    g,
+                    a,
+                    children=kids,
+                    servers_count=count,
+                    custom_fields=self._shape_fields(defs, g["custom_fields"]),
+                    **members,
+                )
                 return shaped, count
 
             return build(top, True)[0]
@@ -96,10 +111,23 @@ class GroupRules:
             errors.raise_if_any()
             gid = self._new_hex_id(db, "group")
             now = self.clock.now()
-            db.execute("INSERT INTO groups (id, alias, dc, parent_id, name, description, type, status, custom_fields,"
-                       " created, created_by, modified, modified_by) VALUES (?,?,?,?,?,?,'default','active',?,?,?,?,?)",
-                       (gid, a, parent["dc"], parent["id"], name, description or None, _dumps(fields), now,
-                        who.username, now, who.username))
+            db.execute(
+                "INSERT INTO groups (id, alias, dc, parent_id, name, description, type, status, custom_fields,"
+                " created, created_by, modified, modified_by) VALUES (?,?,?,?,?,?,'default','active',?,?,?,?,?)",
+                (
+                    gid,
+                    a,
+                    parent["dc"],
+                    parent["id"],
+                    name,
+                    description or None,
+                    _dumps(fields),
+                    now,
+                    who.username,
+                    now,
+                    who.username,
+                ),
+            )
             row = db.execute("SELECT * FROM groups WHERE id=?", (gid,)).fetchone()
             shaped = shapes.group(row, a, custom_fields=self._shape_fields(self._field_defs(db), row["custom_fields"]))
             return Reply(201, shaped, {"Location": f"/v2/groups/{a.lower()}/{gid}"})
@@ -147,8 +175,10 @@ class GroupRules:
             errors.raise_if_any()
             if changes:
                 cols = ", ".join(f"{c}=?" for c in changes)
-                db.execute(f"UPDATE groups SET {cols}, modified=?, modified_by=? WHERE id=?",
-                           list(changes.values()) + [self.clock.now(), who.username, row["id"]])
+                db.execute(
+                    f"UPDATE groups SET {cols}, modified=?, modified_by=? WHERE id=?",
+                    list(changes.values()) + [self.clock.now(), who.username, row["id"]],
+                )
             return Reply(204)
 
     def delete_group(self, who: Principal, alias: str, gid: str) -> Reply:
@@ -158,8 +188,10 @@ class GroupRules:
             self.tick(db)
             row = self._group(db, a, gid)
             if row["permanent"]:
-                raise BadRequest("The group cannot be deleted: data center root, Default Group, Archive and "
-                                 "Templates groups are permanent.")
+                raise BadRequest(
+                    "The group cannot be deleted: data center root, Default Group, Archive and "
+                    "Templates groups are permanent."
+                )
             job = self._new_job(db, a, row["dc"], "deleteGroup", row["id"], {"by": who.username})
             return Reply(202, shapes.status_link(a, job))
 
@@ -171,8 +203,9 @@ class GroupRules:
             if row["parent_id"] is None or row["type"] != shapes.DEFAULT:
                 raise BadRequest("This group cannot be archived.")
             archive = self._system_group(db, row["dc"], shapes.ARCHIVE)
-            job = self._new_job(db, a, row["dc"], "archiveGroup", row["id"],
-                                {"by": who.username, "archiveGroup": archive})
+            job = self._new_job(
+                db, a, row["dc"], "archiveGroup", row["id"], {"by": who.username, "archiveGroup": archive}
+            )
             return Reply(202, shapes.status_link(a, job))
 
     def _system_group(self, db, dc: str, kind: str) -> str:
@@ -194,9 +227,12 @@ class GroupRules:
                 if "value" not in out[key] and key in values:
                     out[key] = {"value": values[key], "inherited": not own}
             own = False
-            current = (db.execute("SELECT * FROM groups WHERE id=?", (current["parent_id"],)).fetchone()
-                       if current["parent_id"] else None)
-        for key, value in zip(("primaryDns", "secondaryDns"), fixtures.DEFAULT_DNS):
+            current = (
+                db.execute("SELECT * FROM groups WHERE id=?", (current["parent_id"],)).fetchone()
+                if current["parent_id"]
+                else None
+            )
+        for key, value in zip(("primaryDns", "secondaryDns"), fixtures.DEFAULT_DNS, strict=True):
             if "value" not in out[key]:
                 out[key] = {"value": value, "inherited": True}
         return out
@@ -226,15 +262,18 @@ class GroupRules:
                         errors.add(key, f"The field {key} must be an IPv4 address.")
                     values[key] = str(body.get(key))
             if body.has("templateName"):
-                tpl = db.execute("SELECT name FROM templates WHERE upper(name)=?",
-                                 (str(body.get("templateName")).upper(),)).fetchone()
+                tpl = db.execute(
+                    "SELECT name FROM templates WHERE upper(name)=?", (str(body.get("templateName")).upper(),)
+                ).fetchone()
                 if tpl is None:
                     errors.add("templateName", f"The template {body.get('templateName')} does not exist.")
                 else:
                     values["templateName"] = tpl["name"]
             errors.raise_if_any()
-            db.execute("UPDATE groups SET defaults=?, modified=?, modified_by=? WHERE id=?",
-                       (_dumps(values), self.clock.now(), who.username, row["id"]))
+            db.execute(
+                "UPDATE groups SET defaults=?, modified=?, modified_by=? WHERE id=?",
+                (_dumps(values), self.clock.now(), who.username, row["id"]),
+            )
             return self._defaults_view(db, db.execute("SELECT * FROM groups WHERE id=?", (row["id"],)).fetchone())
 
     def group_billing(self, who: Principal, alias: str, gid: str) -> dict:
@@ -264,13 +303,23 @@ def _server_costs(row, month_hours: float) -> dict:
     storage = sum(d["sizeGB"] for d in json.loads(row["disks"]))
     if row["status"] == "archived":
         hourly = storage * PRICES["archiveGB"]
-        return {"templateCost": 0.0, "archiveCost": round(hourly * 730, 2), "monthlyEstimate": round(hourly * 730, 2),
-                "monthToDate": round(hourly * month_hours, 2), "currentHour": round(hourly, 5)}
+        return {
+            "templateCost": 0.0,
+            "archiveCost": round(hourly * 730, 2),
+            "monthlyEstimate": round(hourly * 730, 2),
+            "monthToDate": round(hourly * month_hours, 2),
+            "currentHour": round(hourly, 5),
+        }
     running = row["power_state"] == "started"
     hourly = storage * PRICES["storageGB"]
     if running:  # stopped and paused servers pay for storage only
         hourly += row["cpu"] * PRICES["cpu"] + row["memory_gb"] * PRICES["memoryGB"]
     if row["managed_os"]:
         hourly += PRICES["managedOS"]
-    return {"templateCost": 0.0, "archiveCost": 0.0, "monthlyEstimate": round(hourly * 730, 2),
-            "monthToDate": round(hourly * month_hours, 2), "currentHour": round(hourly, 5)}
+    return {
+        "templateCost": 0.0,
+        "archiveCost": 0.0,
+        "monthlyEstimate": round(hourly * 730, 2),
+        "monthToDate": round(hourly * month_hours, 2),
+        "currentHour": round(hourly, 5),
+    }

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -42,6 +43,7 @@ def json_response(status: int, body: Any, headers: dict | None = None) -> Respon
 @dataclass
 class Call:
     """What a handler sees of one request."""
+
     method: str
     path: dict
     query: dict  # lower-cased names
@@ -71,7 +73,8 @@ def parse_body(raw: bytes, content_type: str) -> Any:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BadRequest("The request body is not valid UTF-8.", {"body": ["The request body is not valid UTF-8."]})
+        message = "The request body is not valid UTF-8."
+        raise BadRequest(message, {"body": [message]}) from None
     stripped = text.lstrip()
     # A body that starts like JSON is read as JSON even when labelled as a form (curl -d's default label).
     looks_json = stripped[:1] in ("{", "[", '"')
@@ -118,9 +121,14 @@ def endpoint(handler: Callable[[Backend, Call], Any], auth: bool = True):
         state = request.app.state
         try:
             raw = await read_body(request)
-            call = Call(request.method, dict(request.path_params),
-                        {k.lower(): v for k, v in request.query_params.items()}, raw,
-                        request.headers.get("content-type", ""), request.headers.get("authorization"))
+            call = Call(
+                request.method,
+                dict(request.path_params),
+                {k.lower(): v for k, v in request.query_params.items()},
+                raw,
+                request.headers.get("content-type", ""),
+                request.headers.get("authorization"),
+            )
 
             def work():
                 if auth:

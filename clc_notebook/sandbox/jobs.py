@@ -8,13 +8,20 @@ import time
 
 from . import fixtures
 from .clock import FINAL, duration_for
-from .common import Principal, dumps as _dumps
+from .common import Principal
+from .common import dumps as _dumps
 from .errors import NotFound
 
 JOB_COUNTER_BASE = 100000
 PUBLIC_NET = ipaddress.IPv4Network("66.150.0.0/16")
-POWER_RESULT = {"powerOn": "started", "powerOff": "stopped", "shutDown": "stopped", "reboot": "started",
-                "reset": "started", "pause": "paused"}
+POWER_RESULT = {
+    "powerOn": "started",
+    "powerOff": "stopped",
+    "shutDown": "stopped",
+    "reboot": "started",
+    "reset": "started",
+    "pause": "paused",
+}
 
 
 class JobRules:
@@ -26,10 +33,11 @@ class JobRules:
         db.execute("INSERT OR REPLACE INTO job_counters VALUES (?,?)", (dc, n))
         job_id = f"{dc.lower()}-{n}"
         outcome = "failed" if self.faults.job_fails() else "succeeded"
-        db.execute("INSERT INTO jobs (id, alias, dc, kind, target, params, created, duration, outcome)"
-                   " VALUES (?,?,?,?,?,?,?,?,?)",
-                   (job_id, alias, dc, kind, target, _dumps(params or {}), self.clock.now(), duration_for(kind),
-                    outcome))
+        db.execute(
+            "INSERT INTO jobs (id, alias, dc, kind, target, params, created, duration, outcome)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (job_id, alias, dc, kind, target, _dumps(params or {}), self.clock.now(), duration_for(kind), outcome),
+        )
         return job_id
 
     def tick(self, db) -> None:
@@ -68,38 +76,61 @@ class JobRules:
         touch = (now, who, target)
         if kind == "create":
             if ok:
-                db.execute("UPDATE servers SET status='active', power_state='started', modified=?, modified_by=?"
-                           " WHERE id=? AND status='underConstruction'", touch)
+                db.execute(
+                    "UPDATE servers SET status='active', power_state='started', modified=?, modified_by=?"
+                    " WHERE id=? AND status='underConstruction'",
+                    touch,
+                )
             else:
                 self._drop_server(db, target)
         elif kind == "delete":
             if ok:
                 self._drop_server(db, target)
             else:
-                db.execute("UPDATE servers SET status=? WHERE id=? AND status='queuedForDelete'",
-                           (params.get("previous", "active"), target))
+                db.execute(
+                    "UPDATE servers SET status=? WHERE id=? AND status='queuedForDelete'",
+                    (params.get("previous", "active"), target),
+                )
         elif not ok:
             if kind == "restoreServer":
                 db.execute("UPDATE servers SET status='archived' WHERE id=? AND status='queuedForRestore'", (target,))
         elif kind in POWER_RESULT:
-            db.execute("UPDATE servers SET power_state=?, modified=?, modified_by=? WHERE id=? AND status='active'",
-                       (POWER_RESULT[kind],) + touch)
+            db.execute(
+                "UPDATE servers SET power_state=?, modified=?, modified_by=? WHERE id=? AND status='active'",
+                (POWER_RESULT[kind],) + touch,
+            )
         elif kind in ("startMaintenance", "stopMaintenance"):
-            db.execute("UPDATE servers SET maintenance=?, modified=?, modified_by=? WHERE id=?",
-                       (int(kind == "startMaintenance"),) + touch)
+            db.execute(
+                "UPDATE servers SET maintenance=?, modified=?, modified_by=? WHERE id=?",
+                (int(kind == "startMaintenance"),) + touch,
+            )
         elif kind == "archive":
-            db.execute("UPDATE servers SET status='archived', group_id=?, power_state='stopped', maintenance=0,"
-                       " modified=?, modified_by=? WHERE id=? AND status='active'", (params["archiveGroup"],) + touch)
+            db.execute(
+                "UPDATE servers SET status='archived', group_id=?, power_state='stopped', maintenance=0,"
+                " modified=?, modified_by=? WHERE id=? AND status='active'",
+                (params["archiveGroup"],) + touch,
+            )
         elif kind == "restoreServer":
-            db.execute("UPDATE servers SET status='active', group_id=?, power_state='started', modified=?,"
-                       " modified_by=? WHERE id=? AND status='queuedForRestore'", (params["group"],) + touch)
+            db.execute(
+                "UPDATE servers SET status='active', group_id=?, power_state='started', modified=?,"
+                " modified_by=? WHERE id=? AND status='queuedForRestore'",
+                (params["group"],) + touch,
+            )
         elif kind == "createSnapshot":
             row = db.execute("SELECT * FROM servers WHERE id=?", (target,)).fetchone()
             if row is not None:
-                snaps = [{"id": row["next_snapshot"], "name": _snapshot_name(now),
-                          "expires": now + 86400 * (params.get("days") or 10)}]
-                db.execute("UPDATE servers SET snapshots=?, next_snapshot=next_snapshot+1, modified=?, modified_by=?"
-                           " WHERE id=?", (_dumps(snaps), now, who, target))
+                snaps = [
+                    {
+                        "id": row["next_snapshot"],
+                        "name": _snapshot_name(now),
+                        "expires": now + 86400 * (params.get("days") or 10),
+                    }
+                ]
+                db.execute(
+                    "UPDATE servers SET snapshots=?, next_snapshot=next_snapshot+1, modified=?, modified_by=?"
+                    " WHERE id=?",
+                    (_dumps(snaps), now, who, target),
+                )
         elif kind == "deleteSnapshot":
             row = db.execute("SELECT * FROM servers WHERE id=?", (target,)).fetchone()
             if row is not None:
@@ -112,25 +143,39 @@ class JobRules:
                     sets.append(f"{column}=?")
                     values.append(params[column])
             if sets:
-                db.execute(f"UPDATE servers SET {', '.join(sets)}, modified=?, modified_by=? WHERE id=?",
-                           values + [now, who, target])
+                db.execute(
+                    f"UPDATE servers SET {', '.join(sets)}, modified=?, modified_by=? WHERE id=?",
+                    values + [now, who, target],
+                )
         elif kind == "deleteGroup":
             self._drop_group_tree(db, target)
         elif kind == "archiveGroup":
             for gid in self._subtree_ids(db, target):
-                db.execute("UPDATE servers SET status='archived', group_id=?, power_state='stopped', maintenance=0,"
-                           " modified=?, modified_by=? WHERE group_id=? AND status='active'",
-                           (params["archiveGroup"], now, who, gid))
+                db.execute(
+                    "UPDATE servers SET status='archived', group_id=?, power_state='stopped', maintenance=0,"
+                    " modified=?, modified_by=? WHERE group_id=? AND status='active'",
+                    (params["archiveGroup"], now, who, gid),
+                )
         elif kind == "addPublicIp":
             if db.execute("SELECT 1 FROM servers WHERE id=?", (target,)).fetchone():
                 ip = self._next_public_ip(db)
                 pos = db.execute("SELECT COALESCE(MAX(position),0)+1 FROM public_ips").fetchone()[0]
-                db.execute("INSERT INTO public_ips VALUES (?,?,?,?,?,?)",
-                           (ip, target, params["internal"], _dumps(params["ports"]),
-                            _dumps(params["sourceRestrictions"]), pos))
+                db.execute(
+                    "INSERT INTO public_ips VALUES (?,?,?,?,?,?)",
+                    (
+                        ip,
+                        target,
+                        params["internal"],
+                        _dumps(params["ports"]),
+                        _dumps(params["sourceRestrictions"]),
+                        pos,
+                    ),
+                )
         elif kind == "updatePublicIp":
-            db.execute("UPDATE public_ips SET ports=?, source_restrictions=? WHERE ip=? AND server_id=?",
-                       (_dumps(params["ports"]), _dumps(params["sourceRestrictions"]), params["ip"], target))
+            db.execute(
+                "UPDATE public_ips SET ports=?, source_restrictions=? WHERE ip=? AND server_id=?",
+                (_dumps(params["ports"]), _dumps(params["sourceRestrictions"]), params["ip"], target),
+            )
         elif kind == "deletePublicIp":
             db.execute("DELETE FROM public_ips WHERE ip=? AND server_id=?", (params["ip"], target))
         # executePackage, revertSnapshot and setMaintenance items have no stored effect beyond the above.
@@ -146,7 +191,7 @@ class JobRules:
             ids += frontier
             children = []
             for i in range(0, len(frontier), 500):  # stay under SQLite's bound-parameter limit
-                chunk = frontier[i:i + 500]
+                chunk = frontier[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 children += [r[0] for r in db.execute(f"SELECT id FROM groups WHERE parent_id IN ({marks})", chunk)]
             frontier = children

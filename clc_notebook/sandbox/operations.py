@@ -10,11 +10,29 @@ from .common import ALREADY, NOT_QUEUED, Principal
 from .errors import NotFound, field_error
 from .validation import Body, Errors, as_bool, as_int
 
-POWER_VALID_FROM = {"powerOn": {"stopped", "paused"}, "powerOff": {"started", "paused"}, "shutDown": {"started"},
-                    "reboot": {"started"}, "reset": {"started"}, "pause": {"started"}}
+POWER_VALID_FROM = {
+    "powerOn": {"stopped", "paused"},
+    "powerOff": {"started", "paused"},
+    "shutDown": {"started"},
+    "reboot": {"started"},
+    "reset": {"started"},
+    "pause": {"started"},
+}
 POWER_DESIRED = {"powerOn": "started", "powerOff": "stopped", "shutDown": "stopped", "pause": "paused"}
-OPERATIONS = ["powerOn", "powerOff", "shutDown", "reboot", "reset", "pause", "startMaintenance",
-              "stopMaintenance", "setMaintenance", "archive", "createSnapshot", "executePackage"]
+OPERATIONS = [
+    "powerOn",
+    "powerOff",
+    "shutDown",
+    "reboot",
+    "reset",
+    "pause",
+    "startMaintenance",
+    "stopMaintenance",
+    "setMaintenance",
+    "archive",
+    "createSnapshot",
+    "executePackage",
+]
 
 
 class OperationRules:
@@ -33,9 +51,11 @@ class OperationRules:
             body = Body(data)
             if not body.is_object:
                 raise field_error("", "A JSON object {snapshotExpirationDays, serverIds} is expected.")
-            days = as_int(body.get("snapshotExpirationDays"), "snapshotExpirationDays", errors, 1, 10) \
-                if body.has("snapshotExpirationDays") else errors.add("snapshotExpirationDays",
-                                                                     "The snapshotExpirationDays field is required.")
+            days = (
+                as_int(body.get("snapshotExpirationDays"), "snapshotExpirationDays", errors, 1, 10)
+                if body.has("snapshotExpirationDays")
+                else errors.add("snapshotExpirationDays", "The snapshotExpirationDays field is required.")
+            )
             ids = body.get("serverIds")
             ids = [ids] if isinstance(ids, str) else ids
             targets = [(i, op) for i in _id_list(ids, "serverIds", errors)]
@@ -89,9 +109,7 @@ class OperationRules:
             problem = ALREADY
         elif kind in POWER_VALID_FROM and row["power_state"] not in POWER_VALID_FROM[kind]:
             problem = NOT_QUEUED
-        elif kind == "startMaintenance" and row["maintenance"]:
-            problem = ALREADY
-        elif kind == "stopMaintenance" and not row["maintenance"]:
+        elif kind == "startMaintenance" and row["maintenance"] or kind == "stopMaintenance" and not row["maintenance"]:
             problem = ALREADY
         elif kind == "createSnapshot" and json.loads(row["snapshots"]):
             problem = "The server already has a snapshot; delete it before creating another one."
@@ -108,8 +126,10 @@ class OperationRules:
 
 def _id_list(ids: Any, field: str, errors: Errors, bare: bool = False) -> list[str]:
     if not isinstance(ids, list):
-        errors.add(field, "A JSON array of server ids is expected." if bare
-                   else f"The {field} field must be an array of server ids.")
+        errors.add(
+            field,
+            "A JSON array of server ids is expected." if bare else f"The {field} field must be an array of server ids.",
+        )
         return []
     out = []
     for i, item in enumerate(ids):

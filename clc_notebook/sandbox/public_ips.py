@@ -64,9 +64,14 @@ class PublicIpRules:
                 errors.add("internalIPAddress", f"The address {internal} is not an address of this server.")
             ports, cidrs = self._ports(body, errors)
             errors.raise_if_any()
-            job = self._new_job(db, a, row["dc"], "addPublicIp", row["id"],
-                                {"by": who.username, "internal": row["ip"], "ports": ports,
-                                 "sourceRestrictions": cidrs})
+            job = self._new_job(
+                db,
+                a,
+                row["dc"],
+                "addPublicIp",
+                row["id"],
+                {"by": who.username, "internal": row["ip"], "ports": ports, "sourceRestrictions": cidrs},
+            )
             return Reply(202, shapes.status_link(a, job))
 
     def _public_ip(self, db, row, ip: str):
@@ -93,8 +98,14 @@ class PublicIpRules:
             self._public_ip(db, row, ip)
             ports, cidrs = self._ports(body, errors)
             errors.raise_if_any()
-            job = self._new_job(db, a, row["dc"], "updatePublicIp", row["id"],
-                                {"by": who.username, "ip": ip, "ports": ports, "sourceRestrictions": cidrs})
+            job = self._new_job(
+                db,
+                a,
+                row["dc"],
+                "updatePublicIp",
+                row["id"],
+                {"by": who.username, "ip": ip, "ports": ports, "sourceRestrictions": cidrs},
+            )
             return Reply(202, shapes.status_link(a, job))
 
     def delete_public_ip(self, who: Principal, alias: str, sid: str, ip: str) -> Reply:

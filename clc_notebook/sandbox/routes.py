@@ -27,6 +27,7 @@ log = logging.getLogger("clc_notebook.sandbox")
 
 # --- API handlers -------------------------------------------------------------------------------------------
 
+
 def login(b: Backend, c: Call):
     return b.login(c.body)
 
@@ -191,14 +192,16 @@ API_ROUTES = [
 
 # --- application -----------------------------------------------------------------------------------------
 
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     return json_response(404, {"message": NOT_FOUND_MESSAGE})
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 405:
-        return json_response(405, {"message": f"The requested resource does not support http method "
-                                              f"'{request.method}'."}, exc.headers)
+        return json_response(
+            405, {"message": f"The requested resource does not support http method '{request.method}'."}, exc.headers
+        )
     if exc.status_code == 404:
         return await _not_found(request, exc)
     return json_response(exc.status_code, {"message": str(exc.detail)}, exc.headers)
@@ -244,8 +247,16 @@ class RequestLog:
             log.info("%s %s %s %.1fms%s", scope["method"], scope["path"], status["code"] or "-", ms, fault)
 
 
-def build_app(backend: Backend, clock: JobClock, faults: Faults, executor: Executor, *,
-              control_plane: bool = True, log_requests: bool = False, version: str = "0") -> Any:
+def build_app(
+    backend: Backend,
+    clock: JobClock,
+    faults: Faults,
+    executor: Executor,
+    *,
+    control_plane: bool = True,
+    log_requests: bool = False,
+    version: str = "0",
+) -> Any:
     """The ASGI app: API routes, optional control plane, fault injection and request log around them."""
     routes = [Route(path, endpoint(fn, auth), methods=methods) for path, fn, methods, auth in API_ROUTES]
     if control_plane:

@@ -31,6 +31,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 def _version() -> str:
     try:
         from importlib.metadata import version
+
         return version("clc_notebook")
     except Exception:  # not installed (running from a source tree)
         return "0.0.0"
@@ -49,15 +50,31 @@ class Sandbox:
     Raises ValueError for a bad option (naming it) and RuntimeError if the server cannot start.
     """
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, state: str | None = None,
-                 mode: str = "time", speed: float = 1.0, polls_per_step: int = 1,
-                 seed: int = 0, token_ttl: float = 14 * 24 * 3600, faults: dict | None = None,
-                 datacenters: int = 3, servers: int = 0, groups: int = 0,
-                 control_plane: bool = True, log_requests: bool = False, allow_remote: bool = False,
-                 workers: int = 4):
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state: str | None = None,
+        mode: str = "time",
+        speed: float = 1.0,
+        polls_per_step: int = 1,
+        seed: int = 0,
+        token_ttl: float = 14 * 24 * 3600,
+        faults: dict | None = None,
+        datacenters: int = 3,
+        servers: int = 0,
+        groups: int = 0,
+        control_plane: bool = True,
+        log_requests: bool = False,
+        allow_remote: bool = False,
+        workers: int = 4,
+    ):
         if host not in LOOPBACK and not allow_remote:
-            raise ValueError(f"host: {host!r} is not a loopback address; pass allow_remote=True "
-                             "(CLI: --allow-remote) to expose the sandbox to the network")
+            raise ValueError(
+                f"host: {host!r} is not a loopback address; pass allow_remote=True "
+                "(CLI: --allow-remote) to expose the sandbox to the network"
+            )
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError("port: must be an integer between 0 and 65535")
         if isinstance(token_ttl, bool) or not isinstance(token_ttl, (int, float)) or token_ttl <= 0:
@@ -103,8 +120,15 @@ class Sandbox:
         self.store = Store(self.state)  # ValueError naming `state` if the file is unusable
         self.backend = Backend(self.store, self.clock, self.faults, token_ttl=self.token_ttl, **self.sizes)
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="clc-sandbox-worker")
-        app = build_app(self.backend, self.clock, self.faults, self._executor, control_plane=self.control_plane,
-                        log_requests=self.log_requests, version=self.version)
+        app = build_app(
+            self.backend,
+            self.clock,
+            self.faults,
+            self._executor,
+            control_plane=self.control_plane,
+            log_requests=self.log_requests,
+            version=self.version,
+        )
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # proto must be explicit: asyncio only sets TCP_NODELAY on sockets whose proto is IPPROTO_TCP.
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -120,19 +144,29 @@ class Sandbox:
         self._socket = sock
         self.port = sock.getsockname()[1]
         # log_config=None: a library must not reconfigure the host's logging (notebooks, tests).
-        config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-                                http="h11", loop="asyncio", ws="none", timeout_graceful_shutdown=2,
-                                server_header=False)
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            http="h11",
+            loop="asyncio",
+            ws="none",
+            timeout_graceful_shutdown=2,
+            server_header=False,
+        )
         self._server = _UvicornServer(config)
         return self._server
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         """Start serving in a daemon thread; returns self once the socket answers."""
         if self.running:
             return self
         server = self._prepare()
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [self._socket]},
-                                        name=f"clc-sandbox-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [self._socket]}, name=f"clc-sandbox-{self.port}", daemon=True
+        )
         self._thread.start()
         while not server.started:
             if not self._thread.is_alive():
@@ -170,7 +204,7 @@ class Sandbox:
             self.store = None
         self._server = None
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -194,8 +228,7 @@ class Sandbox:
         except FaultConfigError as exc:
             raise ValueError(str(exc)) from None
 
-    def set_clock(self, mode: str | None = None, speed: float | None = None,
-                  polls_per_step: int | None = None) -> dict:
+    def set_clock(self, mode: str | None = None, speed: float | None = None, polls_per_step: int | None = None) -> dict:
         """Change the job clock; returns the new settings. Raises ValueError naming a bad field."""
         backend = self._need_backend()
         with backend.store.transaction() as db:

@@ -11,9 +11,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import fixtures, shapes
-from .common import NOT_QUEUED, PRICES, Principal, Reply, dumps as _dumps
+from .common import NOT_QUEUED, PRICES, Principal, Reply
+from .common import dumps as _dumps
 from .errors import BadRequest, NotFound, field_error
-from .validation import Body, Errors, as_bool, as_int, as_list, as_str, is_ipv4, patch_ops as _patch_ops
+from .validation import Body, Errors, as_bool, as_int, as_list, as_str, is_ipv4
+from .validation import patch_ops as _patch_ops
 
 NAME_RE = re.compile(r"^[A-Za-z0-9-]+$")
 BAD_PASSWORD_CHARS = set("\"';^&<>|`")
@@ -65,16 +67,23 @@ class ServerRules:
         with self.store.transaction() as db:
             row = self._server(db, a, sid)
             reserved = shapes.WINDOWS_RESERVED if row["windows"] else shapes.LINUX_RESERVED
-            return {"reservedDrivePaths": list(reserved), "addingCpuRequiresReboot": False,
-                    "addingMemoryRequiresReboot": False}
+            return {
+                "reservedDrivePaths": list(reserved),
+                "addingCpuRequiresReboot": False,
+                "addingMemoryRequiresReboot": False,
+            }
 
     def server_pricing(self, who: Principal, alias: str, sid: str) -> dict:
         """Hourly unit prices of a server (`/v2/billing/{alias}/serverPricing/{id}`, the server's billing link)."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
             row = self._server(db, a, sid)
-            return {"cpu": PRICES["cpu"], "memoryGB": PRICES["memoryGB"], "storageGB": PRICES["storageGB"],
-                    "managedOS": PRICES["managedOS"] if row["managed_os"] else 0.0}
+            return {
+                "cpu": PRICES["cpu"],
+                "memoryGB": PRICES["memoryGB"],
+                "storageGB": PRICES["storageGB"],
+                "managedOS": PRICES["managedOS"] if row["managed_os"] else 0.0,
+            }
 
     def create_server(self, who: Principal, alias_as_sent: str, data: Any) -> Reply:
         """Validate (every rule of clc-api-v2.md §9.4), insert the server underConstruction, queue the build."""
@@ -90,8 +99,11 @@ class ServerRules:
                 if not NAME_RE.fullmatch(name):  # fullmatch: "$" would let "web\n" through
                     errors.add("name", "The name may contain only letters, digits and dashes.")
                 elif len(a) + len(name) > 10:
-                    errors.add("name", f"The name is too long: account alias plus name must not exceed 10 "
-                                       f"characters (at most {max(10 - len(a), 0)} here).")
+                    errors.add(
+                        "name",
+                        f"The name is too long: account alias plus name must not exceed 10 "
+                        f"characters (at most {max(10 - len(a), 0)} here).",
+                    )
             description = as_str(body.get("description"), "description", errors, max_len=1000) or ""
             group = None
             gid = as_str(body.get("groupId"), "groupId", errors, required=True, max_len=64)
@@ -127,28 +139,37 @@ class ServerRules:
                 elif stype == "standard" and storage == "hyperscale":
                     errors.add("storageType", "Standard servers use standard or premium storage.")
             cpu_value = body.get("cpu", default("cpu"))
-            cpu = (as_int(cpu_value, "cpu", errors, 1, 16) if cpu_value is not None
-                   else errors.add("cpu", "The cpu field is required."))
+            cpu = (
+                as_int(cpu_value, "cpu", errors, 1, 16)
+                if cpu_value is not None
+                else errors.add("cpu", "The cpu field is required.")
+            )
             mem_value = body.get("memoryGB", default("memoryGB"))
-            memory = (as_int(mem_value, "memoryGB", errors, 1, 128) if mem_value is not None
-                      else errors.add("memoryGB", "The memoryGB field is required."))
+            memory = (
+                as_int(mem_value, "memoryGB", errors, 1, 128)
+                if mem_value is not None
+                else errors.add("memoryGB", "The memoryGB field is required.")
+            )
             # Source: a template name, or an existing server (clone).
             template, clone_of = None, None
-            source = as_str(body.get("sourceServerId", default("templateName")), "sourceServerId", errors,
-                            required=True, max_len=64)
+            source = as_str(
+                body.get("sourceServerId", default("templateName")), "sourceServerId", errors, required=True, max_len=64
+            )
             if source:
                 template = db.execute("SELECT * FROM templates WHERE upper(name)=?", (source.upper(),)).fetchone()
                 if template is None:
-                    clone_of = db.execute("SELECT * FROM servers WHERE id=? AND alias=?",
-                                          (source.lower(), a)).fetchone()
+                    clone_of = db.execute(
+                        "SELECT * FROM servers WHERE id=? AND alias=?", (source.lower(), a)
+                    ).fetchone()
                     if clone_of is None:
                         errors.add("sourceServerId", f"The template or server '{source}' does not exist.")
                     elif clone_of["status"] != "active" or clone_of["power_state"] != "started":
                         errors.add("sourceServerId", "The source server must be active and powered on to be cloned.")
                         clone_of = None
                     else:
-                        template = db.execute("SELECT * FROM templates WHERE name=?",
-                                              (clone_of["template"],)).fetchone()
+                        template = db.execute(
+                            "SELECT * FROM templates WHERE name=?", (clone_of["template"],)
+                        ).fetchone()
                         src_pw = body.get("sourceServerPassword")
                         if src_pw is None:
                             errors.add("sourceServerPassword", "The sourceServerPassword field is required to clone.")
@@ -158,13 +179,15 @@ class ServerRules:
             net_id = as_str(body.get("networkId", default("networkId")), "networkId", errors, max_len=64)
             if group is not None:
                 if net_id:
-                    network = db.execute("SELECT * FROM networks WHERE id=? AND dc=?",
-                                         (net_id.lower(), group["dc"])).fetchone()
+                    network = db.execute(
+                        "SELECT * FROM networks WHERE id=? AND dc=?", (net_id.lower(), group["dc"])
+                    ).fetchone()
                     if network is None:
                         errors.add("networkId", f"The network {net_id} is not valid.")
                 else:
-                    network = db.execute("SELECT * FROM networks WHERE dc=? ORDER BY name LIMIT 1",
-                                         (group["dc"],)).fetchone()
+                    network = db.execute(
+                        "SELECT * FROM networks WHERE dc=? ORDER BY name LIMIT 1", (group["dc"],)
+                    ).fetchone()
             ip = as_str(body.get("ipAddress"), "ipAddress", errors, max_len=64)
             if ip:
                 if not is_ipv4(ip):
@@ -224,16 +247,53 @@ class ServerRules:
                 " password, windows, custom_fields, primary_dns, secondary_dns, created, created_by, modified,"
                 " modified_by)"
                 " VALUES (?,?,?,?,?,?,?,?,?,'underConstruction',?,?,?,?,?,?,?,'stopped',?,?,?,?,?,?,?,?,?,?,?)",
-                (sid, server_uuid, a, dc, group["id"], description, template["name"], template["os_type"],
-                 template["os_name"], stype, storage, cpu, memory, _dumps(disks), network["id"], ip, int(bool(managed)),
-                 int(bool(backup)), password or generate_password(), template["windows"], _dumps(fields),
-                 dns["primaryDns"], dns["secondaryDns"], now, who.username, now, who.username))
+                (
+                    sid,
+                    server_uuid,
+                    a,
+                    dc,
+                    group["id"],
+                    description,
+                    template["name"],
+                    template["os_type"],
+                    template["os_name"],
+                    stype,
+                    storage,
+                    cpu,
+                    memory,
+                    _dumps(disks),
+                    network["id"],
+                    ip,
+                    int(bool(managed)),
+                    int(bool(backup)),
+                    password or generate_password(),
+                    template["windows"],
+                    _dumps(fields),
+                    dns["primaryDns"],
+                    dns["secondaryDns"],
+                    now,
+                    who.username,
+                    now,
+                    who.username,
+                ),
+            )
             job = self._new_job(db, a, dc, "create", sid, {"by": who.username})
-            return Reply(202, {
-                "server": name.lower(), "isQueued": True,
-                "links": [shapes.status_link(a, job),
-                          shapes.link("self", f"/v2/servers/{alias_as_sent}/{server_uuid}?uuid=True",
-                                      id=server_uuid, verbs=["GET"])]})
+            return Reply(
+                202,
+                {
+                    "server": name.lower(),
+                    "isQueued": True,
+                    "links": [
+                        shapes.status_link(a, job),
+                        shapes.link(
+                            "self",
+                            f"/v2/servers/{alias_as_sent}/{server_uuid}?uuid=True",
+                            id=server_uuid,
+                            verbs=["GET"],
+                        ),
+                    ],
+                },
+            )
 
     def patch_server(self, who: Principal, alias: str, sid: str, data: Any) -> Reply:
         """Sync members (description, groupId, customFields) -> 204; any async member -> 202 + status link."""
@@ -252,8 +312,9 @@ class ServerRules:
                 if m == "description":
                     sync["description"] = as_str(value, "description", errors, max_len=1000) or ""
                 elif m == "groupid":
-                    target = db.execute("SELECT * FROM groups WHERE id=? AND alias=?",
-                                        (str(value or "").lower(), a)).fetchone()
+                    target = db.execute(
+                        "SELECT * FROM groups WHERE id=? AND alias=?", (str(value or "").lower(), a)
+                    ).fetchone()
                     if target is None:
                         errors.add(where, f"The group '{value}' does not exist.")
                     elif row["status"] == "archived":
@@ -284,8 +345,10 @@ class ServerRules:
                     elif current is None or str(current) != row["password"]:
                         errors.add("password.current", "The current password is not correct.")
                     elif not str(new) or BAD_PASSWORD_CHARS & set(str(new)):
-                        errors.add("password.password",
-                                   "The password must not contain any of the characters \" ' ; ^ & < > | `.")
+                        errors.add(
+                            "password.password",
+                            "The password must not contain any of the characters \" ' ; ^ & < > | `.",
+                        )
                     else:
                         async_["password"] = str(new)
                 else:
@@ -293,14 +356,18 @@ class ServerRules:
             if snapshots and ({"cpu", "memory_gb", "disks"} & set(async_)):
                 errors.add("", "CPU, memory and disks cannot change while the server has a snapshot.")
             if row["status"] not in ("active", "archived") or (async_ and row["status"] != "active"):
-                raise BadRequest("The server must be in Active or Archived state.",
-                                 {"": ["The server must be in Active or Archived state."]})
+                raise BadRequest(
+                    "The server must be in Active or Archived state.",
+                    {"": ["The server must be in Active or Archived state."]},
+                )
             errors.raise_if_any()
             now = self.clock.now()
             if sync:
                 cols = ", ".join(f"{c}=?" for c in sync)
-                db.execute(f"UPDATE servers SET {cols}, modified=?, modified_by=? WHERE id=?",
-                           list(sync.values()) + [now, who.username, row["id"]])
+                db.execute(
+                    f"UPDATE servers SET {cols}, modified=?, modified_by=? WHERE id=?",
+                    list(sync.values()) + [now, who.username, row["id"]],
+                )
             if not async_:
                 return Reply(204)
             async_["by"] = who.username
@@ -366,14 +433,16 @@ class ServerRules:
         with self.store.transaction() as db:
             self.tick(db)
             row = self._server(db, a, sid)
-            target = db.execute("SELECT * FROM groups WHERE id=? AND alias=?",
-                                (str(body.get("targetGroupId", "")).lower(), a)).fetchone()
+            target = db.execute(
+                "SELECT * FROM groups WHERE id=? AND alias=?", (str(body.get("targetGroupId", "")).lower(), a)
+            ).fetchone()
             if target is None or target["dc"] != row["dc"] or target["type"] != shapes.DEFAULT:
                 raise field_error("targetGroupId", "The target group does not exist in the server's data center.")
             if row["status"] != "archived":
                 raise BadRequest("The server must be archived to be restored.")
-            job = self._new_job(db, a, row["dc"], "restoreServer", row["id"], {"by": who.username,
-                                                                                "group": target["id"]})
+            job = self._new_job(
+                db, a, row["dc"], "restoreServer", row["id"], {"by": who.username, "group": target["id"]}
+            )
             db.execute("UPDATE servers SET status='queuedForRestore' WHERE id=?", (row["id"],))
             return Reply(202, shapes.status_link(a, job))
 
@@ -402,8 +471,11 @@ def _new_disk(item: Any, where: str, errors: Errors, reserved: set) -> dict | No
     if not entry.is_object:
         errors.add(where, "Each disk must be an object {path?, sizeGB, type}.")
         return None
-    size = as_int(entry.get("sizeGB"), f"{where}.sizeGB", errors, 1, MAX_DISK_GB) if entry.has("sizeGB") \
+    size = (
+        as_int(entry.get("sizeGB"), f"{where}.sizeGB", errors, 1, MAX_DISK_GB)
+        if entry.has("sizeGB")
         else errors.add(f"{where}.sizeGB", "The sizeGB field is required.")
+    )
     kind = str(entry.get("type", "")).lower()
     if kind not in ("raw", "partitioned"):
         errors.add(f"{where}.type", "The disk type must be raw or partitioned.")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 ARCHIVE, TEMPLATES, DEFAULT = "archive", "templates", "default"
 NO_DETAILS = ("underConstruction", "queuedForDelete")
@@ -37,11 +38,16 @@ def status_link(alias: str, job_id: str) -> dict:
 
 
 def change_info(row) -> dict:
-    return {"createdBy": row["created_by"], "createdDate": iso(row["created"]),
-            "modifiedBy": row["modified_by"], "modifiedDate": iso(row["modified"])}
+    return {
+        "createdBy": row["created_by"],
+        "createdDate": iso(row["created"]),
+        "modifiedBy": row["modified_by"],
+        "modifiedDate": iso(row["modified"]),
+    }
 
 
 # --- data centers -----------------------------------------------------------------------------------
+
 
 def datacenter(dc_row, root_row, alias: str, group_links: bool) -> dict:
     a, dc = alias.lower(), dc_row["id"]
@@ -64,8 +70,11 @@ def datacenter(dc_row, root_row, alias: str, group_links: bool) -> dict:
             link("billing", f"/v2/groups/{a}/{g}/billing"),
             link("statistics", f"/v2/groups/{a}/{g}/statistics"),
             link("upcomingScheduledActivities", f"/v2/groups/{a}/{g}/upcomingScheduledActivities"),
-            link("horizontalAutoscalePolicyMapping", f"/v2/groups/{a}/{g}/horizontalAutoscalePolicy",
-                 verbs=["GET", "PUT", "DELETE"]),
+            link(
+                "horizontalAutoscalePolicyMapping",
+                f"/v2/groups/{a}/{g}/horizontalAutoscalePolicy",
+                verbs=["GET", "PUT", "DELETE"],
+            ),
             link("scheduledActivities", f"/v2/groups/{a}/{g}/scheduledActivities", verbs=["GET", "POST"]),
         ]
     return {"id": dc, "name": dc_row["name"], "links": links}
@@ -74,8 +83,11 @@ def datacenter(dc_row, root_row, alias: str, group_links: bool) -> dict:
 def template(row) -> dict:
     windows = bool(row["windows"])
     out = {
-        "name": row["name"], "osType": row["os_type"], "description": row["description"],
-        "storageSizeGB": row["storage_gb"], "capabilities": ["cpuAutoscale"],
+        "name": row["name"],
+        "osType": row["os_type"],
+        "description": row["description"],
+        "storageSizeGB": row["storage_gb"],
+        "capabilities": ["cpuAutoscale"],
         "reservedDrivePaths": list(WINDOWS_RESERVED if windows else LINUX_RESERVED),
     }
     if windows:
@@ -83,13 +95,41 @@ def template(row) -> dict:
     return out
 
 
-LINUX_RESERVED = ("bin", "boot", "build", "cdrom", "compat", "dist", "dev", "entropy", "etc", "home",
-                  "initrd.img", "lib", "lib64", "libexec", "lost+found", "media", "mnt", "opt", "proc",
-                  "root", "sbin", "selinux", "srv", "sys", "tmp", "usr", "var", "vmlinuz")
+LINUX_RESERVED = (
+    "bin",
+    "boot",
+    "build",
+    "cdrom",
+    "compat",
+    "dist",
+    "dev",
+    "entropy",
+    "etc",
+    "home",
+    "initrd.img",
+    "lib",
+    "lib64",
+    "libexec",
+    "lost+found",
+    "media",
+    "mnt",
+    "opt",
+    "proc",
+    "root",
+    "sbin",
+    "selinux",
+    "srv",
+    "sys",
+    "tmp",
+    "usr",
+    "var",
+    "vmlinuz",
+)
 WINDOWS_RESERVED = ("a", "b", "c", "d")
 
 
 # --- groups -------------------------------------------------------------------------------------------
+
 
 def group_links(row, alias: str, server_ids: Iterable[str] = ()) -> list:
     a, g = alias.lower(), row["id"]
@@ -102,8 +142,10 @@ def group_links(row, alias: str, server_ids: Iterable[str] = ()) -> list:
             links.append(link("parentGroup", f"/v2/groups/{a}/{parent}", id=parent))
         links += [link("defaults", f"{base}/defaults", verbs=["GET", "POST"]), link("billing", f"{base}/billing")]
     else:
-        links = [link("createGroup", f"/v2/groups/{a}", verbs=["POST"]),
-                 link("createServer", f"/v2/servers/{a}", verbs=["POST"])]
+        links = [
+            link("createGroup", f"/v2/groups/{a}", verbs=["POST"]),
+            link("createServer", f"/v2/servers/{a}", verbs=["POST"]),
+        ]
         if parent:
             links.append(link("self", base, verbs=["GET", "PATCH", "DELETE"]))
             links.append(link("parentGroup", f"/v2/groups/{a}/{parent}", id=parent))
@@ -115,8 +157,9 @@ def group_links(row, alias: str, server_ids: Iterable[str] = ()) -> list:
         links += [
             link("statistics", f"{base}/statistics"),
             link("upcomingScheduledActivities", f"{base}/upcomingScheduledActivities"),
-            link("horizontalAutoscalePolicyMapping", f"{base}/horizontalAutoscalePolicy",
-                 verbs=["GET", "PUT", "DELETE"]),
+            link(
+                "horizontalAutoscalePolicyMapping", f"{base}/horizontalAutoscalePolicy", verbs=["GET", "PUT", "DELETE"]
+            ),
             link("scheduledActivities", f"{base}/scheduledActivities", verbs=["GET", "POST"]),
         ]
     for sid in server_ids:
@@ -124,8 +167,16 @@ def group_links(row, alias: str, server_ids: Iterable[str] = ()) -> list:
     return links
 
 
-def group(row, alias: str, *, children: list | None = None, servers_count: int | None = None,
-          server_ids: Iterable[str] = (), servers: list | None = None, custom_fields: list | None = None) -> dict:
+def group(
+    row,
+    alias: str,
+    *,
+    children: list | None = None,
+    servers_count: int | None = None,
+    server_ids: Iterable[str] = (),
+    servers: list | None = None,
+    custom_fields: list | None = None,
+) -> dict:
     """One group object; `children` are already-shaped groups; `servers` (detailed mode) full servers."""
     out: dict[str, Any] = {"id": row["id"], "name": row["name"]}
     if row["description"] is not None:
@@ -144,13 +195,20 @@ def group(row, alias: str, *, children: list | None = None, servers_count: int |
 
 # --- servers ------------------------------------------------------------------------------------------
 
+
 def server(row, alias: str, public_ips: list, custom_fields: list) -> dict:
     """Full Get Server representation of one server row (public_ips: rows of that server)."""
     a, sid = alias.lower(), row["id"]
     status = row["status"]
     out: dict[str, Any] = {
-        "id": sid, "name": sid.upper(), "description": row["description"], "groupId": row["group_id"],
-        "isTemplate": False, "locationId": row["dc"].upper(), "osType": row["os_name"], "os": row["os_type"],
+        "id": sid,
+        "name": sid.upper(),
+        "description": row["description"],
+        "groupId": row["group_id"],
+        "isTemplate": False,
+        "locationId": row["dc"].upper(),
+        "osType": row["os_name"],
+        "os": row["os_type"],
     }
     if row["managed_os"]:
         out["isManagedOS"] = True
@@ -193,31 +251,44 @@ def _ip_addresses(ip: str | None, public_ips: list) -> list:
 
 def _snapshot(snap: dict, a: str, sid: str) -> dict:
     base = f"/v2/servers/{a}/{sid}/snapshots/{snap['id']}"
-    return {"name": snap["name"], "links": [link("self", base), link("delete", base),
-                                            link("restore", f"{base}/restore")]}
+    return {
+        "name": snap["name"],
+        "links": [link("self", base), link("delete", base), link("restore", f"{base}/restore")],
+    }
 
 
 def server_links(row, a: str, public_ips: list) -> list:
     sid, status = row["id"], row["status"]
     base = f"/v2/servers/{a}/{sid}"
-    common = [link("group", f"/v2/groups/{a}/{row['group_id']}", id=row["group_id"]),
-              link("account", f"/v2/accounts/{a}", id=a),
-              link("billing", f"/v2/billing/{a}/serverPricing/{sid}")]
+    common = [
+        link("group", f"/v2/groups/{a}/{row['group_id']}", id=row["group_id"]),
+        link("account", f"/v2/accounts/{a}", id=a),
+        link("billing", f"/v2/billing/{a}/serverPricing/{sid}"),
+    ]
     if status == "active":
-        links = [link("self", base, id=sid, verbs=["GET", "PATCH", "DELETE"])] + common + [
-            link("statistics", f"{base}/statistics"),
-            link("upcomingScheduledActivities", f"{base}/upcomingScheduledActivities"),
-            link("scheduledActivities", f"/v2/servers/{a}/{row['uuid']}/scheduledActivities", verbs=["GET", "POST"]),
-            link("publicIPAddresses", f"{base}/publicIPAddresses", verbs=["POST"]),
-            link("alertPolicyMappings", f"{base}/alertPolicies", verbs=["POST"]),
-            link("antiAffinityPolicyMapping", f"{base}/antiAffinityPolicy", verbs=["PUT", "DELETE"]),
-            link("cpuAutoscalePolicyMapping", f"{base}/cpuAutoscalePolicy", verbs=["PUT", "DELETE"]),
-            link("capabilities", f"{base}/capabilities"),
-            link("credentials", f"{base}/credentials"),
-        ]
+        links = (
+            [link("self", base, id=sid, verbs=["GET", "PATCH", "DELETE"])]
+            + common
+            + [
+                link("statistics", f"{base}/statistics"),
+                link("upcomingScheduledActivities", f"{base}/upcomingScheduledActivities"),
+                link(
+                    "scheduledActivities", f"/v2/servers/{a}/{row['uuid']}/scheduledActivities", verbs=["GET", "POST"]
+                ),
+                link("publicIPAddresses", f"{base}/publicIPAddresses", verbs=["POST"]),
+                link("alertPolicyMappings", f"{base}/alertPolicies", verbs=["POST"]),
+                link("antiAffinityPolicyMapping", f"{base}/antiAffinityPolicy", verbs=["PUT", "DELETE"]),
+                link("cpuAutoscalePolicyMapping", f"{base}/cpuAutoscalePolicy", verbs=["PUT", "DELETE"]),
+                link("capabilities", f"{base}/capabilities"),
+                link("credentials", f"{base}/credentials"),
+            ]
+        )
         for p in public_ips:
-            links.append(link("publicIPAddress", f"{base}/publicIPAddresses/{p['ip']}", id=p["ip"],
-                              verbs=["GET", "PUT", "DELETE"]))
+            links.append(
+                link(
+                    "publicIPAddress", f"{base}/publicIPAddresses/{p['ip']}", id=p["ip"], verbs=["GET", "PUT", "DELETE"]
+                )
+            )
         return links
     links = [link("self", base, id=sid, verbs=["GET", "PATCH"])] + common
     if status == "archived":
@@ -226,5 +297,8 @@ def server_links(row, a: str, public_ips: list) -> list:
 
 
 def public_ip(row) -> dict:
-    return {"internalIPAddress": row["internal_ip"], "ports": json.loads(row["ports"]),
-            "sourceRestrictions": json.loads(row["source_restrictions"])}
+    return {
+        "internalIPAddress": row["internal_ip"],
+        "ports": json.loads(row["ports"]),
+        "sourceRestrictions": json.loads(row["source_restrictions"]),
+    }

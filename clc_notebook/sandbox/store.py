@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 SCHEMA_VERSION = 1
 
@@ -70,8 +70,18 @@ CREATE INDEX IF NOT EXISTS jobs_pending ON jobs(settled);
 
 # Tables emptied by a reset (tokens survive so that open sessions keep working after a reset).
 RESET_TABLES = (
-    "users", "datacenters", "networks", "templates", "custom_fields", "groups", "servers",
-    "public_ips", "name_counters", "job_counters", "jobs", "meta",
+    "users",
+    "datacenters",
+    "networks",
+    "templates",
+    "custom_fields",
+    "groups",
+    "servers",
+    "public_ips",
+    "name_counters",
+    "job_counters",
+    "jobs",
+    "meta",
 )
 
 

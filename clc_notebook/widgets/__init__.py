@@ -4,6 +4,7 @@ Stock ipywidgets 8 only. Every launcher (`ServerBuildForm.build`, `ServerActions
 returns a `JobWatch`, whose `.wait(timeout)` blocks a cell or a test until the jobs have ended; polling
 itself runs in a background thread so the kernel stays free.
 """
+
 from .actions import ACTIONS, ConfirmationRequired, ServerActions
 from .build_form import ServerBuildForm
 from .login import LoginForm
@@ -11,5 +12,14 @@ from .memory import forget
 from .progress import JobBoard, JobProgress
 from .watch import JobWatch
 
-__all__ = ["LoginForm", "ServerBuildForm", "JobProgress", "JobBoard", "ServerActions", "JobWatch",
-           "ConfirmationRequired", "ACTIONS", "forget"]
+__all__ = [
+    "LoginForm",
+    "ServerBuildForm",
+    "JobProgress",
+    "JobBoard",
+    "ServerActions",
+    "JobWatch",
+    "ConfirmationRequired",
+    "ACTIONS",
+    "forget",
+]

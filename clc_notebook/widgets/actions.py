@@ -1,4 +1,5 @@
 """ServerActions: pick servers, run a power operation, archive or delete, and watch the resulting jobs."""
+
 from __future__ import annotations
 
 import html
@@ -53,8 +54,7 @@ def server_choices(servers) -> list[tuple[str, str]]:
             raise ValueError("the servers DataFrame needs an 'id' column (as returned by session.servers())")
         records = servers.to_dict("records")
     else:
-        records = [item if isinstance(item, dict) or hasattr(item, "get") else {"id": item}
-                   for item in list(servers)]
+        records = [item if isinstance(item, dict) or hasattr(item, "get") else {"id": item} for item in list(servers)]
     choices = []
     for record in records:
         server_id = str(record.get("id") or "").lower()
@@ -80,12 +80,20 @@ class ServerActions(widgets.VBox):
         self.last_watch = None
         self._pending = None
         choices = server_choices(servers)
-        self.selector = widgets.SelectMultiple(options=choices, value=tuple(v for _, v in choices),
-                                               rows=min(max(len(choices), 2), 8), description="Servers",
-                                               layout=widgets.Layout(width="30em"))
+        self.selector = widgets.SelectMultiple(
+            options=choices,
+            value=tuple(v for _, v in choices),
+            rows=min(max(len(choices), 2), 8),
+            description="Servers",
+            layout=widgets.Layout(width="30em"),
+        )
         self.selector.add_class("clc-action-servers")
-        self.action = widgets.Dropdown(options=[(label, key) for key, (label, _, _) in ACTIONS.items()],
-                                       value="reboot", description="Action", layout=widgets.Layout(width="30em"))
+        self.action = widgets.Dropdown(
+            options=[(label, key) for key, (label, _, _) in ACTIONS.items()],
+            value="reboot",
+            description="Action",
+            layout=widgets.Layout(width="30em"),
+        )
         self.action.add_class("clc-action")
         self.run_button = widgets.Button(description="Run", button_style="primary")
         self.run_button.add_class("clc-action-run")
@@ -93,13 +101,15 @@ class ServerActions(widgets.VBox):
         self.confirm_button = widgets.Button(description="Confirm", button_style="danger")
         self.confirm_button.add_class("clc-action-confirm")
         self.cancel_button = widgets.Button(description="Cancel")
-        self.confirm_box = widgets.HBox([self.confirm_text, self.confirm_button, self.cancel_button],
-                                        layout=widgets.Layout(display="none"))
+        self.confirm_box = widgets.HBox(
+            [self.confirm_text, self.confirm_button, self.cancel_button], layout=widgets.Layout(display="none")
+        )
         self.status = widgets.HTML()
         self.status.add_class("clc-action-status")
         self.boards = widgets.VBox()
-        super().__init__([self.selector, widgets.HBox([self.action, self.run_button]), self.confirm_box,
-                          self.status, self.boards])
+        super().__init__(
+            [self.selector, widgets.HBox([self.action, self.run_button]), self.confirm_box, self.status, self.boards]
+        )
         self.add_class("clc-server-actions")
         self.run_button.on_click(lambda _b: self._guard(self._ask))
         self.confirm_button.on_click(lambda _b: self._guard(self._confirmed))
@@ -130,14 +140,21 @@ class ServerActions(widgets.VBox):
             jobs, refused = self._delete(ids)
         else:
             jobs, refused = self._operation(method, ids)
-        board = JobBoard(jobs, not_queued=refused, title=f"{label}: {len(ids)} server(s)",
-                         poll=self.poll, timeout=self.timeout, start=False)
+        board = JobBoard(
+            jobs,
+            not_queued=refused,
+            title=f"{label}: {len(ids)} server(s)",
+            poll=self.poll,
+            timeout=self.timeout,
+            start=False,
+        )
         self.boards.children = self.boards.children + (board,)
         watch = board.start()
         queued = len(jobs)
         refused_text = f", {len(refused)} refused" if refused else ""
-        set_message(self.status, f"{label}: {queued} job(s) queued{refused_text}",
-                    kind="ok" if not refused else "error")
+        set_message(
+            self.status, f"{label}: {queued} job(s) queued{refused_text}", kind="ok" if not refused else "error"
+        )
         self.last_watch = watch
         return watch
 
@@ -182,8 +199,9 @@ class ServerActions(widgets.VBox):
         self._pending = (key, ids)
         names = ", ".join(i.upper() for i in ids)
         warning = " This cannot be undone." if key == "delete" else ""
-        self.confirm_text.value = (f"<b>{html.escape(label)}</b> {len(ids)} server(s): "
-                                   f"{html.escape(names)}?{warning}&nbsp;")
+        self.confirm_text.value = (
+            f"<b>{html.escape(label)}</b> {len(ids)} server(s): {html.escape(names)}?{warning}&nbsp;"
+        )
         self.confirm_box.layout.display = "flex"
         set_message(self.status, None)
 
@@ -201,8 +219,11 @@ class ServerActions(widgets.VBox):
 
 def _refusals_from_error(exc, ids) -> list[dict]:
     """Per-server refusals from an error raised for the whole call (OperationError.items: every server refused)."""
-    found = [dict(server=i.get("server"), errorMessage=i.get("errorMessage") or describe_error(exc))
-             for i in getattr(exc, "items", None) or [] if isinstance(i, dict) and not i.get("isQueued", False)]
+    found = [
+        dict(server=i.get("server"), errorMessage=i.get("errorMessage") or describe_error(exc))
+        for i in getattr(exc, "items", None) or []
+        if isinstance(i, dict) and not i.get("isQueued", False)
+    ]
     if found:
         return found
     return [{"server": server_id, "errorMessage": describe_error(exc)} for server_id in ids]

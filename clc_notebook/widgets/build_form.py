@@ -1,4 +1,5 @@
 """ServerBuildForm: the fields of Create Server, checked as you type; Build (or Build N) with live progress."""
+
 from __future__ import annotations
 
 import ipywidgets as widgets
@@ -11,8 +12,20 @@ from .watch import JobWatch
 
 FORM_KEY = "ServerBuildForm"
 # Fields whose values survive re-running the cell (never the password).
-REMEMBERED = ("dc", "template", "network", "group", "name", "description", "cpu", "memory_gb",
-              "server_type", "storage_type", "managed_os", "count")
+REMEMBERED = (
+    "dc",
+    "template",
+    "network",
+    "group",
+    "name",
+    "description",
+    "cpu",
+    "memory_gb",
+    "server_type",
+    "storage_type",
+    "managed_os",
+    "count",
+)
 
 
 class ServerBuildForm(widgets.VBox):
@@ -40,10 +53,12 @@ class ServerBuildForm(widgets.VBox):
             "description": widgets.Text(description="Description"),
             "cpu": widgets.IntText(value=2, description="CPUs"),
             "memory_gb": widgets.IntText(value=4, description="Memory (GB)"),
-            "server_type": widgets.Dropdown(options=validation.SERVER_TYPES, value="standard",
-                                            description="Server type"),
-            "storage_type": widgets.Dropdown(options=validation.STORAGE_TYPES, value="standard",
-                                             description="Storage type"),
+            "server_type": widgets.Dropdown(
+                options=validation.SERVER_TYPES, value="standard", description="Server type"
+            ),
+            "storage_type": widgets.Dropdown(
+                options=validation.STORAGE_TYPES, value="standard", description="Storage type"
+            ),
             "managed_os": widgets.Checkbox(value=False, description="Managed OS", indent=True),
             "password": widgets.Password(description="Password", placeholder="empty: the platform generates one"),
             "count": widgets.IntText(value=1, description="Build N"),
@@ -73,7 +88,7 @@ class ServerBuildForm(widgets.VBox):
         self._check("name", quiet_if_empty=True)
 
     # --- public ------------------------------------------------------------------------------------
-    def set(self, **values) -> "ServerBuildForm":
+    def set(self, **values) -> ServerBuildForm:
         """Set field values from code (`form.set(name="web", cpu=2)`); return self.
 
         Raises ValueError for an unknown field, traitlets.TraitError for a choice not offered.
@@ -101,10 +116,18 @@ class ServerBuildForm(widgets.VBox):
     def request(self) -> dict:
         """The keyword arguments `build()` passes to `session.create_server` (password only when typed)."""
         f = self.fields
-        params = dict(name=f["name"].value.strip(), group_id=f["group"].value, template=f["template"].value,
-                      network_id=f["network"].value or None, cpu=f["cpu"].value, memory_gb=f["memory_gb"].value,
-                      description=f["description"].value, server_type=f["server_type"].value,
-                      storage_type=f["storage_type"].value, managed_os=f["managed_os"].value)
+        params = dict(
+            name=f["name"].value.strip(),
+            group_id=f["group"].value,
+            template=f["template"].value,
+            network_id=f["network"].value or None,
+            cpu=f["cpu"].value,
+            memory_gb=f["memory_gb"].value,
+            description=f["description"].value,
+            server_type=f["server_type"].value,
+            storage_type=f["storage_type"].value,
+            managed_os=f["managed_os"].value,
+        )
         if f["password"].value:
             params["password"] = f["password"].value
         return params
@@ -246,8 +269,11 @@ class ServerBuildForm(widgets.VBox):
         finally:
             self._loading = False
         if asked and asked not in values and values:
-            set_message(self.status, f"Data center {asked!r} is not one of this account's "
-                                     f"({', '.join(values)}); showing {self.fields['dc'].value}.")
+            set_message(
+                self.status,
+                f"Data center {asked!r} is not one of this account's "
+                f"({', '.join(values)}); showing {self.fields['dc'].value}.",
+            )
         self._load_choices(self.fields["dc"].value)
 
     def _on_dc_change(self, change) -> None:

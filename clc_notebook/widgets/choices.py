@@ -1,4 +1,5 @@
 """Dropdown options built from the client's DataFrames: [(label, value), ...]."""
+
 from __future__ import annotations
 
 # Groups a server cannot be built into.
@@ -16,8 +17,11 @@ def column(df, *names):
 def _rows(df, label_col, value_col):
     if df is None or label_col is None or value_col is None:
         return []
-    return [(str(label), str(value)) for label, value in zip(df[label_col], df[value_col])
-            if value is not None and str(value) != ""]
+    return [
+        (str(label), str(value))
+        for label, value in zip(df[label_col], df[value_col], strict=True)
+        if value is not None and str(value) != ""
+    ]
 
 
 def datacenter_options(df) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
 """Small pieces shared by the forms: a field row with its message, and error text from client errors."""
+
 from __future__ import annotations
 
 import html
@@ -46,6 +47,8 @@ def describe_error(exc: BaseException) -> str:
 def require_session(session, widget: str):
     """Return `session`, or raise TypeError saying where a session comes from (e.g. a login that failed)."""
     if session is None or not hasattr(session, "alias") or not hasattr(session, "create_server"):
-        raise TypeError(f"{widget} needs a logged-in Session from clc_notebook.connect() or LoginForm.session "
-                        f"(got {type(session).__name__})")
+        raise TypeError(
+            f"{widget} needs a logged-in Session from clc_notebook.connect() or LoginForm.session "
+            f"(got {type(session).__name__})"
+        )
     return session

@@ -1,4 +1,5 @@
 """LoginForm: URL (empty = embedded sandbox), username, password, optional alias; Connect."""
+
 from __future__ import annotations
 
 import html
@@ -43,17 +44,23 @@ class LoginForm(widgets.VBox):
             return value if value is not None else recalled.get(name, env.get(variable, ""))
 
         self.fields = {
-            "url": widgets.Text(value=initial(url, "url", "CLC_V2_API_URL"),
-                                description="API URL", placeholder="empty: the embedded sandbox"),
-            "username": widgets.Text(value=initial(username, "username", "CLC_V2_API_USERNAME"),
-                                     description="Username", placeholder="empty for the sandbox: demouser1"),
+            "url": widgets.Text(
+                value=initial(url, "url", "CLC_V2_API_URL"),
+                description="API URL",
+                placeholder="empty: the embedded sandbox",
+            ),
+            "username": widgets.Text(
+                value=initial(username, "username", "CLC_V2_API_USERNAME"),
+                description="Username",
+                placeholder="empty for the sandbox: demouser1",
+            ),
             "password": widgets.Password(description="Password"),
-            "alias": widgets.Text(value=initial(alias, "alias", "CLC_ACCT_ALIAS"),
-                                  description="Account alias", placeholder="optional"),
+            "alias": widgets.Text(
+                value=initial(alias, "alias", "CLC_ACCT_ALIAS"), description="Account alias", placeholder="optional"
+            ),
         }
         for name in REMEMBERED:
-            self.fields[name].observe(lambda change, name=name: self._remember(name, change["new"]),
-                                      names="value")
+            self.fields[name].observe(lambda change, name=name: self._remember(name, change["new"]), names="value")
         for name, widget in self.fields.items():
             styled(widget, f"clc-login-{name}")
         self.connect_button = widgets.Button(description="Connect", button_style="primary")
@@ -89,8 +96,13 @@ class LoginForm(widgets.VBox):
                 options = {"sandbox": {}, **self._connect_options}
                 session = clc_notebook.connect(**options)
             else:
-                session = clc_notebook.connect(url=url, username=username, password=password,
-                                               alias=f["alias"].value.strip() or None, **self._connect_options)
+                session = clc_notebook.connect(
+                    url=url,
+                    username=username,
+                    password=password,
+                    alias=f["alias"].value.strip() or None,
+                    **self._connect_options,
+                )
         except Exception as exc:
             self.error = exc
             where = url or "the embedded sandbox"
@@ -101,13 +113,17 @@ class LoginForm(widgets.VBox):
         self.session, self.error = session, None
         who = getattr(session, "username", None) or "?"
         where = getattr(session, "backend", None) or getattr(session, "url", "?")
-        self.status.value = (f"<span style='color:#1b5e20'>Logged in as <b>{html.escape(str(who))}</b>, account "
-                             f"<b>{html.escape(str(session.alias))}</b>, data center "
-                             f"<b>{html.escape(str(getattr(session, 'location', '?')))}</b>, on "
-                             f"{html.escape(str(where))}</span>")
+        self.status.value = (
+            f"<span style='color:#1b5e20'>Logged in as <b>{html.escape(str(who))}</b>, account "
+            f"<b>{html.escape(str(session.alias))}</b>, data center "
+            f"<b>{html.escape(str(getattr(session, 'location', '?')))}</b>, on "
+            f"{html.escape(str(where))}</span>"
+        )
         if url is None and username and username != who:
-            self.status.value += (" <span style='color:#555'>(the embedded sandbox has its own account; "
-                                  "the username typed was not used)</span>")
+            self.status.value += (
+                " <span style='color:#555'>(the embedded sandbox has its own account; "
+                "the username typed was not used)</span>"
+            )
         for callback in self._callbacks:
             try:
                 callback(session)

@@ -3,11 +3,12 @@
 Keyed by the Session object itself (weakly, so a closed session's values go away with it); a new
 session starts blank. Secrets (passwords) are never stored here.
 """
+
 from __future__ import annotations
 
 import weakref
 
-_by_session: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_by_session: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _by_id: dict = {}  # fallback for session objects that cannot be weakly referenced
 
 

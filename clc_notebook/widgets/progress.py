@@ -4,6 +4,7 @@ CLC status reads carry no percentage, so the bar moves by stage and never preten
 submitted (0) -> queued / notStarted (1) -> executing (2) -> succeeded (3, full). Colour by state:
 'info' while running, 'success', 'danger' when failed, 'warning' when the status could not be read.
 """
+
 from __future__ import annotations
 
 import html
@@ -17,8 +18,14 @@ from .watch import JobWatch
 STAGE_COUNT = 3
 STAGES = {"submitted": 0, "notStarted": 1, "executing": 2, "resumed": 2, "succeeded": 3}
 # What the row says for each API status (the API's own word where it is clear enough).
-STATUS_TEXT = {"submitted": "submitted", "notStarted": "queued", "executing": "executing",
-               "resumed": "executing (resumed)", "succeeded": "succeeded", "unknown": "status unknown"}
+STATUS_TEXT = {
+    "submitted": "submitted",
+    "notStarted": "queued",
+    "executing": "executing",
+    "resumed": "executing (resumed)",
+    "succeeded": "succeeded",
+    "unknown": "status unknown",
+}
 
 
 def job_label(job) -> str:
@@ -63,8 +70,9 @@ class JobProgress(widgets.HBox):
         self._ended_at = None
         self.name_text = widgets.Label(self.label, layout=widgets.Layout(width="22em"))
         self.name_text.add_class("clc-job-name")
-        self.bar = widgets.IntProgress(value=0, min=0, max=STAGE_COUNT, bar_style="info",
-                                       layout=widgets.Layout(width="14em"))
+        self.bar = widgets.IntProgress(
+            value=0, min=0, max=STAGE_COUNT, bar_style="info", layout=widgets.Layout(width="14em")
+        )
         self.bar.add_class("clc-job-bar")
         self.status_text = widgets.Label(STATUS_TEXT["submitted"], layout=widgets.Layout(width="auto"))
         self.status_text.add_class("clc-job-status")
@@ -232,11 +240,12 @@ class JobBoard(widgets.VBox):
         self.summary.value = text
 
     def _show_refusals(self) -> None:
-        items = [f"<li><b>{html.escape(str(item.get('server', '?')))}</b>: "
-                 f"{html.escape(str(item.get('errorMessage') or 'not queued'))}</li>"
-                 for item in self.watch.not_queued]
+        items = [
+            f"<li><b>{html.escape(str(item.get('server', '?')))}</b>: "
+            f"{html.escape(str(item.get('errorMessage') or 'not queued'))}</li>"
+            for item in self.watch.not_queued
+        ]
         self.refusals.value = f"<ul style='color:#b00;margin:0'>{''.join(items)}</ul>" if items else ""
 
     def __repr__(self) -> str:
         return f"JobBoard({self.summary.value})"
-

@@ -3,6 +3,7 @@
 The API is the authority; these rules only let a form say what is wrong before a request is sent. Every
 function returns a message naming the rule (or None when the value is fine) and never raises.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,10 @@ def check_name(name: str, alias: str | None) -> str | None:
         return "only letters, digits and '-' are allowed (not " + " ".join(repr(c) for c in bad) + ")"
     limit = MAX_ALIAS_PLUS_NAME - len(alias or "")
     if len(name) > limit:
-        return (f"too long: alias {alias!r} + name may have at most {MAX_ALIAS_PLUS_NAME} characters, "
-                f"so the name at most {limit} (it has {len(name)})")
+        return (
+            f"too long: alias {alias!r} + name may have at most {MAX_ALIAS_PLUS_NAME} characters, "
+            f"so the name at most {limit} (it has {len(name)})"
+        )
     return None
 
 

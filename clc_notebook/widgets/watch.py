@@ -4,6 +4,7 @@ The thread only reads job status and sets widget values. It never prints and nev
 escape (a traceback from a thread would land in whatever cell happens to be running), so nothing it
 does can leak into other cells.
 """
+
 from __future__ import annotations
 
 import threading
@@ -64,10 +65,14 @@ class JobWatch:
     @property
     def succeeded(self) -> bool:
         """True when at least one job ran, every job succeeded, and nothing was refused."""
-        return (bool(self.rows) and all(row.status == "succeeded" for row in self.rows)
-                and not self.errors and not self.not_queued)
+        return (
+            bool(self.rows)
+            and all(row.status == "succeeded" for row in self.rows)
+            and not self.errors
+            and not self.not_queued
+        )
 
-    def wait(self, timeout: float | None = None) -> "JobWatch":
+    def wait(self, timeout: float | None = None) -> JobWatch:
         """Block until every job has ended; return self. Raises TimeoutError after `timeout` seconds.
 
         A failed job does not raise: it shows on the board, in `failed` and in `succeeded`.
@@ -92,7 +97,7 @@ class JobWatch:
         return f"<JobWatch {len(self.rows)} job(s): {text}{refused}>"
 
     # --- the polling thread ------------------------------------------------------------------------
-    def start(self) -> "JobWatch":
+    def start(self) -> JobWatch:
         """Start polling in a daemon thread (once); return self."""
         if self.rows and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="clc-job-watch", daemon=True)

@@ -3,8 +3,10 @@
 Nothing is downloaded: Playwright drives /usr/bin/chromium (`make chromium` installs it). Every process
 started here (Voila, its kernels, Chromium) is stopped by id in the teardown.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -20,8 +22,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # Generous: the machine is small and shared, and Voila runs the notebook before the page can render.
 SERVER_START_TIMEOUT = 90
 
@@ -36,8 +46,11 @@ def free_port() -> int:
 def _clean_env(tmp: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLC_")}  # the embedded sandbox, always
     # Keep Jupyter's per-user files (runtime, signing key, config) out of the home directory.
-    for name, sub in (("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTER_DATA_DIR", "data"),
-                      ("JUPYTER_CONFIG_DIR", "config")):
+    for name, sub in (
+        ("JUPYTER_RUNTIME_DIR", "runtime"),
+        ("JUPYTER_DATA_DIR", "data"),
+        ("JUPYTER_CONFIG_DIR", "config"),
+    ):
         env[name] = str(tmp / "jupyter" / sub)
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -47,11 +60,25 @@ def start_voila(notebook: Path, tmp: Path) -> tuple[subprocess.Popen, str, Path]
     """Start Voila on `notebook` (token-less, 127.0.0.1, a free port); return (process, page URL, log path)."""
     port = free_port()
     log_path = tmp / "voila.log"
-    cmd = [sys.executable, "-m", "voila", str(notebook), "--no-browser", f"--port={port}",
-           "--Voila.ip=127.0.0.1", "--VoilaConfiguration.show_tracebacks=True"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--VoilaConfiguration.show_tracebacks=True",
+    ]
     with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(cmd, cwd=str(notebook.parent), env=_clean_env(tmp), stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=str(notebook.parent),
+            env=_clean_env(tmp),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + SERVER_START_TIMEOUT
     # Wait until the port accepts connections (asking for a page would already run the notebook).
@@ -65,7 +92,7 @@ def start_voila(notebook: Path, tmp: Path) -> tuple[subprocess.Popen, str, Path]
         except OSError:
             if time.monotonic() > deadline:
                 stop_process_tree(proc)
-                raise RuntimeError(f"voila did not listen on {url} within {SERVER_START_TIMEOUT} s")
+                raise RuntimeError(f"voila did not listen on {url} within {SERVER_START_TIMEOUT} s") from None
             time.sleep(0.3)
 
 
@@ -84,10 +111,8 @@ def stop_process_tree(proc: subprocess.Popen, grace: float = 15.0) -> list[int]:
             proc.wait(10)
     _, alive = psutil.wait_procs(family, timeout=grace)
     for p in alive:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             p.kill()
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(alive, timeout=5)
     return [p.pid for p in alive]
 
@@ -112,8 +137,12 @@ def browser_page(chromium_path, tmp_path):
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(chromium_path), headless=True,
-            args=CHROMIUM_ARGS, viewport={"width": 1100, "height": 900})
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(chromium_path),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1100, "height": 900},
+        )
         profile = str(tmp_path / "chromium-profile")
         try:
             page = context.pages[0] if context.pages else context.new_page()

@@ -2,14 +2,16 @@
 
 Every wait is on what the page shows (generous ceilings for a loaded machine); no assertion is on time.
 """
+
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 
 NOTEBOOK = Path(__file__).with_name("build_form.ipynb")
-PAGE_TIMEOUT_MS = 150_000     # Voila starts a kernel and runs the notebook before the form shows
+PAGE_TIMEOUT_MS = 150_000  # Voila starts a kernel and runs the notebook before the form shows
 BUILD_TIMEOUT_MS = 90_000
 
 # Records what the page shows for the first job row: every status text (read from the mutation records,
@@ -62,10 +64,9 @@ def test_build_form_in_voila_shows_the_bar_full_and_succeeded(voila_on, browser_
     try:
         drive_and_check(page, voila_on(NOTEBOOK), artifacts)
     except BaseException:
-        try:
+        # the page may be gone; the original failure is what matters
+        with contextlib.suppress(Exception):
             page.screenshot(path=str(artifacts / "browser-build-form-failure.png"), full_page=True)
-        except Exception:  # the page may be gone; the original failure is what matters
-            pass
         raise
 
 
@@ -80,8 +81,7 @@ def drive_and_check(page, url, artifacts):
 
     # The live name check runs in the kernel and shows next to the field.
     name.fill("web server")
-    page.wait_for_function(
-        "() => document.querySelector('.clc-message-name').textContent.includes('only letters')")
+    page.wait_for_function("() => document.querySelector('.clc-message-name').textContent.includes('only letters')")
     name.fill("web")
     page.wait_for_function("() => document.querySelector('.clc-message-name').textContent.trim() === ''")
 
@@ -114,5 +114,5 @@ def drive_and_check(page, url, artifacts):
 
 def _dominant(css_colour: str) -> str:
     """'rgb(56, 142, 60)' -> 'green': which channel the rendered colour is strongest in."""
-    red, green, blue = (int(float(v)) for v in css_colour[css_colour.index("(") + 1:].rstrip(")").split(",")[:3])
+    red, green, blue = (int(float(v)) for v in css_colour[css_colour.index("(") + 1 :].rstrip(")").split(",")[:3])
     return max((red, "red"), (green, "green"), (blue, "blue"))[1]

@@ -13,8 +13,14 @@ import requests
 import clc_notebook as clc
 from clc_notebook.sandbox import Sandbox
 
-ENV_NAMES = ("CLC_V2_API_URL", "CLC_V2_API_USERNAME", "CLC_V2_API_PASSWD", "CLC_V2_API_TOKEN",
-             "CLC_ACCT_ALIAS", "CLC_LOCATION")
+ENV_NAMES = (
+    "CLC_V2_API_URL",
+    "CLC_V2_API_USERNAME",
+    "CLC_V2_API_PASSWD",
+    "CLC_V2_API_TOKEN",
+    "CLC_ACCT_ALIAS",
+    "CLC_LOCATION",
+)
 
 # fast client settings for tests: small back-off, short polls
 FAST = dict(backoff=0.0, backoff_max=0.05, poll=0.01, poll_max=0.05, quiet=True)
@@ -88,7 +94,8 @@ def network_id():
 @pytest.fixture
 def built(s, default_group, template):
     """A server built (job succeeded) in the Default Group; returns its Server."""
-    job = s.create_server(name="web", group_id=default_group, template=template, cpu=1,
-                          memory_gb=2, password="Secr3t!Pass")
+    job = s.create_server(
+        name="web", group_id=default_group, template=template, cpu=1, memory_gb=2, password="Secr3t!Pass"
+    )
     job.wait(timeout=30)
     return job.server()

@@ -11,15 +11,18 @@ def test_nothing_configured_means_the_embedded_sandbox():
 
 
 def test_environment_is_used_field_by_field():
-    env = {"CLC_V2_API_URL": "http://127.0.0.1:9/", "CLC_V2_API_USERNAME": "u",
-           "CLC_V2_API_PASSWD": "p4ssword", "CLC_LOCATION": "ca1"}
+    env = {
+        "CLC_V2_API_URL": "http://127.0.0.1:9/",
+        "CLC_V2_API_USERNAME": "u",
+        "CLC_V2_API_PASSWD": "p4ssword",
+        "CLC_LOCATION": "ca1",
+    }
     settings = resolve(env=env)
     assert settings.url == "http://127.0.0.1:9"
     assert (settings.username, settings.password, settings.location) == ("u", "p4ssword", "CA1")
     # an argument wins over the environment, the rest still comes from it
     settings = resolve(username="other", password="pw-arg1", env=env)
-    assert (settings.username, settings.password, settings.url) == ("other", "pw-arg1",
-                                                                     "http://127.0.0.1:9")
+    assert (settings.username, settings.password, settings.url) == ("other", "pw-arg1", "http://127.0.0.1:9")
 
 
 def test_token_with_alias_is_enough_and_alias_is_upper_cased():
@@ -29,19 +32,22 @@ def test_token_with_alias_is_enough_and_alias_is_upper_cased():
     assert settings.url == "https://api.ctl.io"
 
 
-@pytest.mark.parametrize("kwargs, env, words", [
-    (dict(username="u"), {}, ["password", "CLC_V2_API_PASSWD"]),
-    (dict(password="secretpw"), {}, ["username", "CLC_V2_API_USERNAME"]),
-    (dict(token="tok-123456"), {}, ["alias", "CLC_ACCT_ALIAS"]),
-    (dict(url="http://127.0.0.1:9"), {}, ["credentials", "CLC_V2_API_USERNAME"]),
-    (dict(url="ftp://x", username="u", password="secretpw"), {}, ["http://"]),
-    (dict(username="u", password="secretpw", timeout=-1), {}, ["timeout"]),
-    (dict(username="u", password="secretpw", retrys=3), {}, ["retrys"]),
-    (dict(username="u", password="secretpw", timeout=object()), {}, ["timeout"]),
-    (dict(username="u", password="secretpw", retries="3"), {}, ["retries", "whole number"]),
-    (dict(username="u", password="secretpw", poll=-1), {}, ["poll", "> 0"]),
-    (dict(username="u", password="secretpw", poll_backoff=0.5), {}, ["poll_backoff", ">= 1"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, env, words",
+    [
+        (dict(username="u"), {}, ["password", "CLC_V2_API_PASSWD"]),
+        (dict(password="secretpw"), {}, ["username", "CLC_V2_API_USERNAME"]),
+        (dict(token="tok-123456"), {}, ["alias", "CLC_ACCT_ALIAS"]),
+        (dict(url="http://127.0.0.1:9"), {}, ["credentials", "CLC_V2_API_USERNAME"]),
+        (dict(url="ftp://x", username="u", password="secretpw"), {}, ["http://"]),
+        (dict(username="u", password="secretpw", timeout=-1), {}, ["timeout"]),
+        (dict(username="u", password="secretpw", retrys=3), {}, ["retrys"]),
+        (dict(username="u", password="secretpw", timeout=object()), {}, ["timeout"]),
+        (dict(username="u", password="secretpw", retries="3"), {}, ["retries", "whole number"]),
+        (dict(username="u", password="secretpw", poll=-1), {}, ["poll", "> 0"]),
+        (dict(username="u", password="secretpw", poll_backoff=0.5), {}, ["poll_backoff", ">= 1"]),
+    ],
+)
 def test_incomplete_settings_name_what_is_missing(kwargs, env, words):
     with pytest.raises(clc.ConfigurationError) as info:
         resolve(env=env, **kwargs)
@@ -59,8 +65,7 @@ def test_connect_without_configuration_starts_and_stops_an_embedded_sandbox(caps
     session = clc.connect(sandbox={"mode": "polls"})
     try:
         line = capsys.readouterr().out.strip()
-        assert line == ("clc_notebook: embedded sandbox, logged in as demouser1 "
-                        "(account ALIAS, data center WA1)")
+        assert line == ("clc_notebook: embedded sandbox, logged in as demouser1 (account ALIAS, data center WA1)")
         assert session.backend == "embedded sandbox"
         assert session.sandbox is not None and session.url == session.sandbox.url
         assert session.url.startswith("http://127.0.0.1:")
@@ -80,14 +85,14 @@ def test_connect_with_environment(sb, monkeypatch, capsys):
         assert session.sandbox is None and session.backend == sb.url
         assert session.alias == "ALIAS" and session.location == "WA1"
     assert capsys.readouterr().out.strip() == (
-        f"clc_notebook: {sb.url}, logged in as demouser1 (account ALIAS, data center WA1)")
+        f"clc_notebook: {sb.url}, logged in as demouser1 (account ALIAS, data center WA1)"
+    )
 
 
 def test_connect_with_a_token_from_another_session(s, sb, capsys):
     token = s.transport._token
     with clc.connect(sb.url, token=token, alias="alias", location="wa1") as other:
-        assert capsys.readouterr().out.strip().endswith(
-            "using a bearer token (account ALIAS, data center WA1)")
+        assert capsys.readouterr().out.strip().endswith("using a bearer token (account ALIAS, data center WA1)")
         assert "WA1" in set(other.datacenters()["id"])
         assert token not in repr(other)
 
@@ -107,6 +112,7 @@ def test_two_sessions_on_two_backends_side_by_side(s):
 
 def test_tls_is_verified_by_default_and_can_be_pointed_at_a_bundle():
     from clc_notebook.transport import Transport
+
     assert Transport(resolve(username="u", password="secretpw", env={})).http.verify is True
     custom = resolve(username="u", password="secretpw", verify="/etc/ssl/certs/ca.pem", env={})
     assert Transport(custom).http.verify == "/etc/ssl/certs/ca.pem"

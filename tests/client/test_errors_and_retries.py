@@ -13,13 +13,12 @@ import responses
 
 import clc_notebook as clc
 
-
 # -- the error tree against the sandbox -----------------------------------------------------------
+
 
 def test_400_with_model_state_names_the_field(s, default_group):
     with pytest.raises(clc.ValidationError) as info:
-        s.create_server(name="web", group_id=default_group, template="RHEL-6-64-TEMPLATE",
-                        cpu=99, memory_gb=1)
+        s.create_server(name="web", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu=99, memory_gb=1)
     err = info.value
     assert err.status == 400 and isinstance(err, ValueError)
     assert any("cpu" in key.lower() for key in err.model_state)
@@ -32,13 +31,10 @@ def test_400_with_model_state_names_the_field(s, default_group):
 def test_local_argument_errors_name_the_field_and_send_nothing(s, default_group):
     calls = len(s.history)
     with pytest.raises(clc.ValidationError) as info:
-        s.create_server(name="web", group_id=default_group, template="RHEL-6-64-TEMPLATE",
-                        cpu="two", memory_gb=1)
-    assert info.value.status is None and info.value.model_state == {
-        "cpu": ["must be a whole number, got 'two'"]}
+        s.create_server(name="web", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu="two", memory_gb=1)
+    assert info.value.status is None and info.value.model_state == {"cpu": ["must be a whole number, got 'two'"]}
     with pytest.raises(clc.ValidationError) as info:
-        s.create_server(name="", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu=1,
-                        memory_gb=1)
+        s.create_server(name="", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1)
     assert "name" in str(info.value) and "required" in str(info.value)
     with pytest.raises(clc.ValidationError):
         s.update_server("wa1aliasweb01", colour="red")
@@ -50,9 +46,11 @@ def test_401_logs_in_again_once_and_resends(s, sb, control):
     control("POST", "expire-tokens")
     assert "WA1" in set(s.datacenters()["id"])
     tail = s.history.iloc[-3:]
-    assert list(zip(tail["method"], tail["path"].str.split("?").str[0], tail["status"])) == [
-        ("GET", "/v2/datacenters/ALIAS", 401), ("POST", "/v2/authentication/login", 200),
-        ("GET", "/v2/datacenters/ALIAS", 200)]
+    assert list(zip(tail["method"], tail["path"].str.split("?").str[0], tail["status"], strict=True)) == [
+        ("GET", "/v2/datacenters/ALIAS", 401),
+        ("POST", "/v2/authentication/login", 200),
+        ("GET", "/v2/datacenters/ALIAS", 200),
+    ]
     assert s.transport._token != old
 
 
@@ -90,10 +88,11 @@ def test_connection_refused_is_a_transport_error_that_was_not_sent(fast):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with clc.connect(f"http://127.0.0.1:{port}", token="tok-abcdef", alias="ALIAS",
-                     retries=1, **fast) as dead:
-        with pytest.raises(clc.TransportError) as info:
-            dead.datacenters()
+    with (
+        clc.connect(f"http://127.0.0.1:{port}", token="tok-abcdef", alias="ALIAS", retries=1, **fast) as dead,
+        pytest.raises(clc.TransportError) as info,
+    ):
+        dead.datacenters()
     err = info.value
     assert err.sent is False and "cannot connect" in str(err) and str(port) in str(err)
     assert "tok-abcdef" not in str(err)
@@ -101,9 +100,9 @@ def test_connection_refused_is_a_transport_error_that_was_not_sent(fast):
 
 # -- retries under injected faults ---------------------------------------------------------------
 
+
 def test_gets_survive_30_percent_503s(s, sb, control):
-    control("PUT", "faults", {"seed": 7, "errors": [
-        {"rate": 0.3, "status": 503, "methods": ["GET"]}]})
+    control("PUT", "faults", {"seed": 7, "errors": [{"rate": 0.3, "status": 503, "methods": ["GET"]}]})
     for _ in range(10):
         assert len(s.groups("WA1")) >= 4
         assert "WA1" in set(s.datacenters()["id"])
@@ -119,10 +118,12 @@ def test_gets_survive_dropped_connections(s, sb, control):
 
 
 def test_429_and_503_with_retry_after_re_send_a_post_without_duplicates(s, sb, default_group, control):
-    control("PUT", "faults", {"seed": 2, "errors": [
-        {"rate": 0.5, "status": 429, "methods": ["POST"], "path": "^/v2/servers/"}]})
-    job = s.create_server(name="rl", group_id=default_group, template="RHEL-6-64-TEMPLATE",
-                          cpu=1, memory_gb=1)
+    control(
+        "PUT",
+        "faults",
+        {"seed": 2, "errors": [{"rate": 0.5, "status": 429, "methods": ["POST"], "path": "^/v2/servers/"}]},
+    )
+    job = s.create_server(name="rl", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1)
     control("PUT", "faults", {})
     job.wait(timeout=30)
     names = s.servers(group=default_group)["name"]
@@ -130,26 +131,27 @@ def test_429_and_503_with_retry_after_re_send_a_post_without_duplicates(s, sb, d
 
 
 def test_a_post_that_always_gets_500_is_not_resent(s, sb, default_group, control):
-    control("PUT", "faults", {"errors": [
-        {"rate": 1.0, "status": 500, "methods": ["POST"], "path": "^/v2/servers/"}]})
+    control("PUT", "faults", {"errors": [{"rate": 1.0, "status": 500, "methods": ["POST"], "path": "^/v2/servers/"}]})
     with pytest.raises(clc.ServerError) as info:
-        s.create_server(name="x", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu=1,
-                        memory_gb=1)
+        s.create_server(name="x", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1)
     assert info.value.status == 500
-    posts = s.history[(s.history["method"] == "POST") & s.history["path"].str.startswith(
-        "/v2/servers/")]
+    posts = s.history[(s.history["method"] == "POST") & s.history["path"].str.startswith("/v2/servers/")]
     assert len(posts) == 1 and posts["attempts"].iloc[0] == 1
 
 
 def test_create_whose_answer_is_lost_is_reconciled_not_duplicated(s, sb, default_group, control):
-    control("PUT", "faults", {"drops": [
-        {"rate": 1.0, "methods": ["POST"], "path": "^/v2/servers/", "after": True}]})
-    job = s.create_server(name="lost", group_id=default_group, template="RHEL-6-64-TEMPLATE",
-                          cpu=1, memory_gb=1, description="answer lost")
+    control("PUT", "faults", {"drops": [{"rate": 1.0, "methods": ["POST"], "path": "^/v2/servers/", "after": True}]})
+    job = s.create_server(
+        name="lost",
+        group_id=default_group,
+        template="RHEL-6-64-TEMPLATE",
+        cpu=1,
+        memory_gb=1,
+        description="answer lost",
+    )
     control("PUT", "faults", {})
     assert job.id is None and re.fullmatch(r"wa1aliaslost\d+", job.server_id)
-    posts = s.history[(s.history["method"] == "POST") & s.history["path"].str.startswith(
-        "/v2/servers/")]
+    posts = s.history[(s.history["method"] == "POST") & s.history["path"].str.startswith("/v2/servers/")]
     assert len(posts) == 1 and posts["status"].isna().all()
     found = s.servers(group=default_group)
     assert found["name"].str.match(r"^WA1ALIASLOST\d+$").sum() == 1
@@ -160,19 +162,16 @@ def test_create_whose_answer_is_lost_is_reconciled_not_duplicated(s, sb, default
 
 
 def test_create_lost_before_it_was_handled_is_not_half_made(s, sb, default_group, control):
-    control("PUT", "faults", {"drops": [
-        {"rate": 1.0, "methods": ["POST"], "path": "^/v2/servers/", "after": False}]})
+    control("PUT", "faults", {"drops": [{"rate": 1.0, "methods": ["POST"], "path": "^/v2/servers/", "after": False}]})
     with pytest.raises(clc.TransportError) as info:
-        s.create_server(name="never", group_id=default_group, template="RHEL-6-64-TEMPLATE",
-                        cpu=1, memory_gb=1)
+        s.create_server(name="never", group_id=default_group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1)
     assert "nothing was created" in str(info.value)
     control("PUT", "faults", {})
     assert not s.servers(group=default_group)["name"].str.contains("NEVER").any()
 
 
 def test_a_lost_power_operation_is_reported_not_resent(s, sb, built, control):
-    control("PUT", "faults", {"drops": [
-        {"rate": 1.0, "methods": ["POST"], "path": "/operations/", "after": True}]})
+    control("PUT", "faults", {"drops": [{"rate": 1.0, "methods": ["POST"], "path": "/operations/", "after": True}]})
     with pytest.raises(clc.TransportError) as info:
         s.reboot(built.id)
     assert "may have been applied" in str(info.value) and info.value.sent is None
@@ -182,18 +181,19 @@ def test_a_lost_power_operation_is_reported_not_resent(s, sb, built, control):
 
 # -- answers only a mock can give ----------------------------------------------------------------
 
+
 @pytest.fixture
 def offline(fast):
     """A token session on an address nobody listens on; `responses` plays the server."""
-    with clc.connect("http://127.0.0.1:9", token="tok-offline-123", alias="ALIAS",
-                     location="WA1", retries=2, **fast) as session:
+    with clc.connect(
+        "http://127.0.0.1:9", token="tok-offline-123", alias="ALIAS", location="WA1", retries=2, **fast
+    ) as session:
         yield session
 
 
 @responses.activate
 def test_malformed_json_body_is_a_malformed_response_error(offline):
-    responses.get("http://127.0.0.1:9/v2/datacenters/ALIAS", body="<html>oops",
-                  content_type="application/json")
+    responses.get("http://127.0.0.1:9/v2/datacenters/ALIAS", body="<html>oops", content_type="application/json")
     with pytest.raises(clc.MalformedResponseError) as info:
         offline.datacenters()
     assert "not JSON" in str(info.value) and "<html>oops" in str(info.value)
@@ -202,8 +202,7 @@ def test_malformed_json_body_is_a_malformed_response_error(offline):
 @responses.activate
 def test_status_answer_without_status_is_malformed_and_redacted(offline):
     # an endpoint that echoes the caller's token into a broken status answer must not leak it
-    responses.get("http://127.0.0.1:9/v2/operations/ALIAS/status/wa1-1",
-                  json={"echo": "Bearer tok-offline-123"})
+    responses.get("http://127.0.0.1:9/v2/operations/ALIAS/status/wa1-1", json={"echo": "Bearer tok-offline-123"})
     with pytest.raises(clc.MalformedResponseError) as info:
         offline.job("wa1-1").status()
     assert "without a status" in str(info.value)
@@ -212,8 +211,10 @@ def test_status_answer_without_status_is_malformed_and_redacted(offline):
 
 @responses.activate
 def test_connection_reset_mid_answer_is_a_transport_error(offline):
-    responses.get("http://127.0.0.1:9/v2/datacenters/ALIAS",
-                  body=requests.exceptions.ChunkedEncodingError("connection reset by peer"))
+    responses.get(
+        "http://127.0.0.1:9/v2/datacenters/ALIAS",
+        body=requests.exceptions.ChunkedEncodingError("connection reset by peer"),
+    )
     with pytest.raises(clc.TransportError) as info:
         offline.datacenters()
     assert "broke before a complete answer" in str(info.value)
@@ -240,8 +241,9 @@ def test_bare_string_error_body(offline):
 
 @responses.activate
 def test_error_and_validation_messages_shape(offline):
-    responses.get("http://127.0.0.1:9/v2/servers/ALIAS/x", status=422,
-                  json={"error": "nope", "validationMessages": ["bad thing"]})
+    responses.get(
+        "http://127.0.0.1:9/v2/servers/ALIAS/x", status=422, json={"error": "nope", "validationMessages": ["bad thing"]}
+    )
     with pytest.raises(clc.ApiError) as info:
         offline.server("x")
     assert info.value.message == "nope" and info.value.model_state == {"": ["bad thing"]}
@@ -262,8 +264,11 @@ DROP_FIRST = {"seed": 1}  # random.Random(1) draws 0.134, 0.847, ...: at rate 0.
 
 
 def test_a_lost_sync_patch_is_simply_sent_again(s, built, control):
-    control("PUT", "faults", dict(DROP_FIRST, drops=[
-        {"rate": 0.5, "methods": ["PATCH"], "path": "^/v2/servers/", "after": True}]))
+    control(
+        "PUT",
+        "faults",
+        dict(DROP_FIRST, drops=[{"rate": 0.5, "methods": ["PATCH"], "path": "^/v2/servers/", "after": True}]),
+    )
     assert s.update_server(built.id, description="again") is None
     control("PUT", "faults", {})
     patches = s.history[s.history["method"] == "PATCH"]
@@ -272,8 +277,7 @@ def test_a_lost_sync_patch_is_simply_sent_again(s, built, control):
 
 
 def test_a_lost_async_patch_is_followed_on_the_server(s, built, control):
-    control("PUT", "faults", {"drops": [
-        {"rate": 1.0, "methods": ["PATCH"], "path": "^/v2/servers/", "after": True}]})
+    control("PUT", "faults", {"drops": [{"rate": 1.0, "methods": ["PATCH"], "path": "^/v2/servers/", "after": True}]})
     job = s.update_server(built.id, cpu=3, memory_gb=5)
     control("PUT", "faults", {})
     assert job.id is None and job.kind == "update" and job.server_id == built.id
@@ -285,8 +289,7 @@ def test_a_lost_async_patch_is_followed_on_the_server(s, built, control):
 
 
 def test_a_lost_delete_is_followed_on_the_server_not_resent(s, built, control):
-    control("PUT", "faults", {"drops": [
-        {"rate": 1.0, "methods": ["DELETE"], "path": "^/v2/servers/", "after": True}]})
+    control("PUT", "faults", {"drops": [{"rate": 1.0, "methods": ["DELETE"], "path": "^/v2/servers/", "after": True}]})
     job = s.delete_server(built.id)
     control("PUT", "faults", {})
     assert job.id is None and job.kind == "delete"
@@ -299,8 +302,11 @@ def test_a_lost_delete_is_followed_on_the_server_not_resent(s, built, control):
 
 
 def test_a_delete_lost_before_it_was_handled_is_sent_again(s, built, control):
-    control("PUT", "faults", dict(DROP_FIRST, drops=[
-        {"rate": 0.5, "methods": ["DELETE"], "path": "^/v2/servers/", "after": False}]))
+    control(
+        "PUT",
+        "faults",
+        dict(DROP_FIRST, drops=[{"rate": 0.5, "methods": ["DELETE"], "path": "^/v2/servers/", "after": False}]),
+    )
     job = s.delete_server(built.id)
     control("PUT", "faults", {})
     assert job.id is not None, "the second DELETE was answered with its status link"
@@ -313,8 +319,9 @@ def test_a_delete_lost_before_it_was_handled_is_sent_again(s, built, control):
 
 @pytest.mark.parametrize("status", [429, 503])
 def test_put_and_delete_are_re_sent_when_the_api_declined_them(s, built, control, status):
-    control("PUT", "faults", {"seed": 2, "errors": [
-        {"rate": 0.5, "status": status, "methods": ["POST", "PUT", "DELETE"]}]})
+    control(
+        "PUT", "faults", {"seed": 2, "errors": [{"rate": 0.5, "status": status, "methods": ["POST", "PUT", "DELETE"]}]}
+    )
     s.add_public_ip(built.id, ports=[80]).wait(timeout=30)
     ip = s.public_ips(built.id)[0]
     s.update_public_ip(built.id, ip, ports=[443]).wait(timeout=30)
@@ -336,8 +343,9 @@ def test_a_login_without_answer_in_time_is_a_timeout_error(sb, control, fast):
 
 def test_read_timeout_names_the_limit(s, sb, control):
     control("PUT", "faults", {"spikes": {"rate": 1.0, "ms": 1500}})
-    impatient = clc.connect(sb.url, token=s.transport._token, alias="ALIAS", quiet=True,
-                            retries=1, backoff=0.0, timeout=(2, 0.2))
+    impatient = clc.connect(
+        sb.url, token=s.transport._token, alias="ALIAS", quiet=True, retries=1, backoff=0.0, timeout=(2, 0.2)
+    )
     with impatient, pytest.raises(clc.ClcTimeoutError) as info:
         impatient.datacenters()
     err = info.value

@@ -20,25 +20,60 @@ def test_empty_frames_have_the_schema(name):
 
 
 SERVER = {
-    "id": "wa1aliasweb01", "name": "WA1ALIASWEB01", "description": "", "groupId": "g1",
-    "isTemplate": False, "locationId": "WA1", "osType": "RedHat Enterprise Linux 6 64-bit",
-    "os": "redHat6_64Bit", "status": "active", "type": "standard", "storageType": "standard",
-    "details": {"ipAddresses": [{"internal": "10.0.0.5", "public": "66.1.2.3"},
-                                {"internal": "10.0.0.6"}],
-                "cpu": "2", "diskCount": 3, "hostName": "wa1aliasweb01",
-                "inMaintenanceMode": False, "memoryMB": 3072, "powerState": "started",
-                "storageGB": 17},
-    "changeInfo": {"createdBy": "demouser1", "createdDate": "2015-06-16T22:42:35Z",
-                   "modifiedBy": "demouser1", "modifiedDate": "2015-06-17T01:00:00Z"},
+    "id": "wa1aliasweb01",
+    "name": "WA1ALIASWEB01",
+    "description": "",
+    "groupId": "g1",
+    "isTemplate": False,
+    "locationId": "WA1",
+    "osType": "RedHat Enterprise Linux 6 64-bit",
+    "os": "redHat6_64Bit",
+    "status": "active",
+    "type": "standard",
+    "storageType": "standard",
+    "details": {
+        "ipAddresses": [{"internal": "10.0.0.5", "public": "66.1.2.3"}, {"internal": "10.0.0.6"}],
+        "cpu": "2",
+        "diskCount": 3,
+        "hostName": "wa1aliasweb01",
+        "inMaintenanceMode": False,
+        "memoryMB": 3072,
+        "powerState": "started",
+        "storageGB": 17,
+    },
+    "changeInfo": {
+        "createdBy": "demouser1",
+        "createdDate": "2015-06-16T22:42:35Z",
+        "modifiedBy": "demouser1",
+        "modifiedDate": "2015-06-17T01:00:00Z",
+    },
     "links": [],
 }
-BUILDING = {"id": "wa1aliasweb02", "name": "WA1ALIASWEB02", "groupId": "g2",
-            "status": "underConstruction", "locationId": "WA1", "changeInfo": {}}
-TREE = {"id": "r", "name": "WA1 Hardware", "locationId": "WA1", "type": "default",
-        "servers": [], "groups": [
-            {"id": "g1", "name": "Default Group", "locationId": "WA1", "servers": [SERVER],
-             "groups": [{"id": "g2", "name": "Web", "servers": [BUILDING], "groups": []}]},
-            {"id": "a", "name": "Archive", "type": "archive", "servers": [], "groups": []}]}
+BUILDING = {
+    "id": "wa1aliasweb02",
+    "name": "WA1ALIASWEB02",
+    "groupId": "g2",
+    "status": "underConstruction",
+    "locationId": "WA1",
+    "changeInfo": {},
+}
+TREE = {
+    "id": "r",
+    "name": "WA1 Hardware",
+    "locationId": "WA1",
+    "type": "default",
+    "servers": [],
+    "groups": [
+        {
+            "id": "g1",
+            "name": "Default Group",
+            "locationId": "WA1",
+            "servers": [SERVER],
+            "groups": [{"id": "g2", "name": "Web", "servers": [BUILDING], "groups": []}],
+        },
+        {"id": "a", "name": "Archive", "type": "archive", "servers": [], "groups": []},
+    ],
+}
 
 
 def test_servers_frame_flattens_and_derives():
@@ -59,8 +94,12 @@ def test_servers_frame_flattens_and_derives():
 
 def test_groups_frame_parent_depth_path_in_tree_order():
     df = frames.groups_frame([TREE])
-    assert list(df["path"]) == ["WA1 Hardware", "WA1 Hardware/Default Group",
-                                "WA1 Hardware/Default Group/Web", "WA1 Hardware/Archive"]
+    assert list(df["path"]) == [
+        "WA1 Hardware",
+        "WA1 Hardware/Default Group",
+        "WA1 Hardware/Default Group/Web",
+        "WA1 Hardware/Archive",
+    ]
     assert list(df["depth"]) == [0, 1, 2, 1]
     assert list(df["parent_id"].fillna("-")) == ["-", "r", "g1", "r"]
 
@@ -78,18 +117,25 @@ def test_server_frame_through_the_sandbox_is_empty_with_the_same_dtypes(s, defau
 
 
 def test_templates_networks_and_custom_fields_frames():
-    raw = {"templates": [{"name": "WIN2012R2DTC-64", "osType": "windows2012R2DataCenter_64Bit",
-                          "description": "Windows", "storageSizeGB": 60,
-                          "capabilities": ["cpuAutoscale"], "reservedDrivePaths": ["a", "c"],
-                          "drivePathLength": 1}],
-           "deployableNetworks": [{"name": "My Network", "networkId": "n1", "type": "private",
-                                   "accountID": "ALIAS"}]}
+    raw = {
+        "templates": [
+            {
+                "name": "WIN2012R2DTC-64",
+                "osType": "windows2012R2DataCenter_64Bit",
+                "description": "Windows",
+                "storageSizeGB": 60,
+                "capabilities": ["cpuAutoscale"],
+                "reservedDrivePaths": ["a", "c"],
+                "drivePathLength": 1,
+            }
+        ],
+        "deployableNetworks": [{"name": "My Network", "networkId": "n1", "type": "private", "accountID": "ALIAS"}],
+    }
     t = frames.templates_frame(raw)
     assert t.loc[0, "storage_gb"] == 60 and t.loc[0, "reserved_drive_paths"] == ["a", "c"]
     n = frames.networks_frame(raw)
     assert (n.loc[0, "network_id"], n.loc[0, "account_id"]) == ("n1", "ALIAS")
-    cf = frames.custom_fields_frame([{"id": "f", "name": "Owner", "isRequired": True,
-                                      "type": "text", "options": []}])
+    cf = frames.custom_fields_frame([{"id": "f", "name": "Owner", "isRequired": True, "type": "text", "options": []}])
     assert bool(cf.loc[0, "is_required"]) is True
 
 

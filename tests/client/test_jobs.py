@@ -10,8 +10,7 @@ from clc_notebook.jobs import TextProgress
 
 
 def _create(s, group, name="web"):
-    return s.create_server(name=name, group_id=group, template="RHEL-6-64-TEMPLATE", cpu=1,
-                           memory_gb=1)
+    return s.create_server(name=name, group_id=group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1)
 
 
 def test_status_reads_move_the_job_in_polls_mode(s, default_group):
@@ -61,8 +60,9 @@ def test_timeout_zero_reads_once_then_raises(s, sb, default_group, control):
 
 def test_transient_500_on_status_reads_is_retried_not_read_as_success(s, sb, default_group, control):
     job = _create(s, default_group)
-    control("PUT", "faults", {"seed": 3, "errors": [
-        {"rate": 0.5, "status": 500, "methods": ["GET"], "path": "/status/"}]})
+    control(
+        "PUT", "faults", {"seed": 3, "errors": [{"rate": 0.5, "status": 500, "methods": ["GET"], "path": "/status/"}]}
+    )
     statuses = []
     job.wait(timeout=30, poll=0.01, progress=lambda j, st, el: statuses.append(st))
     h = s.history
@@ -75,8 +75,7 @@ def test_transient_500_on_status_reads_is_retried_not_read_as_success(s, sb, def
 
 def test_status_read_that_always_fails_raises_and_is_never_success(s, sb, default_group, control):
     job = _create(s, default_group)
-    control("PUT", "faults", {"errors": [
-        {"rate": 1.0, "status": 500, "methods": ["GET"], "path": "/status/"}]})
+    control("PUT", "faults", {"errors": [{"rate": 1.0, "status": 500, "methods": ["GET"], "path": "/status/"}]})
     with pytest.raises(clc.ServerError) as info:
         job.wait(timeout=30, poll=0.01)
     assert info.value.status == 500 and job.id in str(info.value)
@@ -100,15 +99,26 @@ def test_text_progress_for_several_jobs_counts_the_whole_set():
     class FakeJob:
         def __init__(self, name):
             self.name = name
+
     a, b = FakeJob("a"), FakeJob("b")
     stream = io.StringIO()
     bar = TextProgress(2, stream=stream, width=4)
-    for job, st in [(a, "notStarted"), (b, "notStarted"), (a, "executing"), (a, "executing"),
-                    (a, "succeeded"), (b, "failed")]:
+    for job, st in [
+        (a, "notStarted"),
+        (b, "notStarted"),
+        (a, "executing"),
+        (a, "executing"),
+        (a, "succeeded"),
+        (b, "failed"),
+    ]:
         bar(job, st, 0.0)
     assert stream.getvalue().splitlines() == [
-        "[....] 0/2 a: notStarted", "[....] 0/2 b: notStarted", "[#...] 0/2 a: executing",
-        "[##..] 1/2 a: succeeded", "[####] 2/2 b: failed"]
+        "[....] 0/2 a: notStarted",
+        "[....] 0/2 b: notStarted",
+        "[#...] 0/2 a: executing",
+        "[##..] 1/2 a: succeeded",
+        "[####] 2/2 b: failed",
+    ]
 
 
 def test_progress_callback_gets_job_status_and_elapsed(s, default_group):
@@ -137,8 +147,7 @@ def test_create_job_finds_the_server_through_a_brief_404(s, sb, default_group, c
     job = _create(s, default_group)
     job.wait(timeout=30)
     uuid = job.self_href.split("?")[0].rsplit("/", 1)[1]
-    control("PUT", "faults", {"seed": 1, "errors": [
-        {"rate": 0.6, "status": 404, "methods": ["GET"], "path": uuid}]})
+    control("PUT", "faults", {"seed": 1, "errors": [{"rate": 0.6, "status": 404, "methods": ["GET"], "path": uuid}]})
     job._server = None
     server = job.server()
     h = s.history

@@ -6,11 +6,31 @@ import clc_notebook as clc
 from clc_notebook import errors
 
 PUBLIC = {
-    "__version__", "connect", "Session", "Job", "JobSet", "TextProgress", "Server", "Group",
-    "Credentials", "Capabilities",
-    "ClcError", "ConfigurationError", "ApiError", "ValidationError", "AuthenticationError",
-    "PermissionDeniedError", "NotFoundError", "RateLimitError", "ServerError", "TransportError",
-    "ClcTimeoutError", "MalformedResponseError", "JobError", "JobFailedError", "JobTimeoutError",
+    "__version__",
+    "connect",
+    "Session",
+    "Job",
+    "JobSet",
+    "TextProgress",
+    "Server",
+    "Group",
+    "Credentials",
+    "Capabilities",
+    "ClcError",
+    "ConfigurationError",
+    "ApiError",
+    "ValidationError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TransportError",
+    "ClcTimeoutError",
+    "MalformedResponseError",
+    "JobError",
+    "JobFailedError",
+    "JobTimeoutError",
     "OperationError",
 }
 
@@ -24,13 +44,21 @@ def test_all_is_pinned():
 
 def test_error_tree_matches_the_contract():
     parent = {
-        "ApiError": "ClcError", "AuthenticationError": "ApiError",
-        "PermissionDeniedError": "ApiError", "NotFoundError": "ApiError",
-        "ValidationError": "ApiError", "RateLimitError": "ApiError", "ServerError": "ApiError",
-        "TransportError": "ClcError", "ClcTimeoutError": "TransportError",
-        "MalformedResponseError": "TransportError", "JobError": "ClcError",
-        "JobFailedError": "JobError", "JobTimeoutError": "JobError",
-        "OperationError": "ClcError", "ConfigurationError": "ClcError",
+        "ApiError": "ClcError",
+        "AuthenticationError": "ApiError",
+        "PermissionDeniedError": "ApiError",
+        "NotFoundError": "ApiError",
+        "ValidationError": "ApiError",
+        "RateLimitError": "ApiError",
+        "ServerError": "ApiError",
+        "TransportError": "ClcError",
+        "ClcTimeoutError": "TransportError",
+        "MalformedResponseError": "TransportError",
+        "JobError": "ClcError",
+        "JobFailedError": "JobError",
+        "JobTimeoutError": "JobError",
+        "OperationError": "ClcError",
+        "ConfigurationError": "ClcError",
     }
     for child, base in parent.items():
         assert issubclass(getattr(errors, child), getattr(errors, base)), (child, base)
@@ -53,10 +81,39 @@ def test_connect_signature_matches_the_contract():
 
 
 def test_session_has_the_contract_methods():
-    names = """datacenters capabilities groups group servers server create_server update_server
-    delete_server power reboot power_on power_off shut_down reset pause archive start_maintenance
-    stop_maintenance create_group update_group delete_group credentials add_public_ip public_ip
-    update_public_ip delete_public_ip custom_fields job request close""".split()
+    names = [
+        "datacenters",
+        "capabilities",
+        "groups",
+        "group",
+        "servers",
+        "server",
+        "create_server",
+        "update_server",
+        "delete_server",
+        "power",
+        "reboot",
+        "power_on",
+        "power_off",
+        "shut_down",
+        "reset",
+        "pause",
+        "archive",
+        "start_maintenance",
+        "stop_maintenance",
+        "create_group",
+        "update_group",
+        "delete_group",
+        "credentials",
+        "add_public_ip",
+        "public_ip",
+        "update_public_ip",
+        "delete_public_ip",
+        "custom_fields",
+        "job",
+        "request",
+        "close",
+    ]
     for name in names:
         assert callable(getattr(clc.Session, name)), name
     assert isinstance(inspect.getattr_static(clc.Session, "history"), property)

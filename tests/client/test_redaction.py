@@ -16,8 +16,9 @@ def test_no_secret_anywhere(sb, caplog, capsys, control, fast):
     s = clc.connect(sandbox=sb, **dict(fast, quiet=False))
     tokens = {s.transport._token}
     group = s.groups("WA1").set_index("name").loc["Default Group", "id"]
-    job = s.create_server(name="sec", group_id=group, template="RHEL-6-64-TEMPLATE", cpu=1,
-                          memory_gb=1, password=SERVER_PASSWORD)
+    job = s.create_server(
+        name="sec", group_id=group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1, password=SERVER_PASSWORD
+    )
     job.wait(timeout=30, progress=True)
     server = job.server()
     creds = s.credentials(server.id)
@@ -29,21 +30,35 @@ def test_no_secret_anywhere(sb, caplog, capsys, control, fast):
     errors = []
     for call in (
         lambda: clc.connect(sb.url, sb.username, "not-" + sb.password, quiet=True),
-        lambda: s.create_server(name="bad", group_id=group, template="RHEL-6-64-TEMPLATE",
-                                cpu=99, memory_gb=1, password=SERVER_PASSWORD),
+        lambda: s.create_server(
+            name="bad", group_id=group, template="RHEL-6-64-TEMPLATE", cpu=99, memory_gb=1, password=SERVER_PASSWORD
+        ),
         lambda: s.server("wa1aliasnope01"),
         lambda: s.request("GET", "/v2/datacenters/OTHR"),
     ):
         with pytest.raises(clc.ClcError) as info:
             call()
         errors.append(info.value)
-    texts += [repr(s), str(s), s._repr_html_(), s.describe(), repr(s.settings),
-              repr(s.transport), repr(job), job._repr_html_(), repr(server), server._repr_html_(),
-              repr(creds), str(creds), s.history.to_string(), repr(s.history.to_dict()),
-              caplog.text, capsys.readouterr().out]
+    texts += [
+        repr(s),
+        str(s),
+        s._repr_html_(),
+        s.describe(),
+        repr(s.settings),
+        repr(s.transport),
+        repr(job),
+        job._repr_html_(),
+        repr(server),
+        server._repr_html_(),
+        repr(creds),
+        str(creds),
+        s.history.to_string(),
+        repr(s.history.to_dict()),
+        caplog.text,
+        capsys.readouterr().out,
+    ]
     for err in errors:
-        texts += [str(err), repr(err), repr(getattr(err, "body", None)),
-                  repr(getattr(err, "model_state", None))]
+        texts += [str(err), repr(err), repr(getattr(err, "body", None)), repr(getattr(err, "model_state", None))]
     s.close()
     secrets = {sb.password, "not-" + sb.password, SERVER_PASSWORD, NEW_PASSWORD} | tokens
     assert all(tokens) and len(tokens) == 2

@@ -93,9 +93,16 @@ def test_update_group_rejects_unknown_members_before_sending(s, default_group):
 
 
 def test_create_wait_and_read_a_server(s, default_group, template, network_id):
-    job = s.create_server(name="web", group_id=default_group, template=template,
-                          network_id=network_id, cpu=2, memory_gb=4, password="Secr3t!Pass",
-                          description="web node")
+    job = s.create_server(
+        name="web",
+        group_id=default_group,
+        template=template,
+        network_id=network_id,
+        cpu=2,
+        memory_gb=4,
+        password="Secr3t!Pass",
+        description="web node",
+    )
     assert job.kind == "create" and re.fullmatch(r"wa1-\d+", job.id)
     assert job.last_status is None and not job.done
     seen = []
@@ -130,8 +137,9 @@ def test_account_inventory_costs_requests_per_datacenter_not_per_server(s, built
     s.servers()
     cost_small = len(s.history) - before
     for i in range(3):
-        s.create_server(name=f"db{i}", group_id=built["groupId"], template="RHEL-6-64-TEMPLATE",
-                        cpu=1, memory_gb=1).wait(timeout=30)
+        s.create_server(
+            name=f"db{i}", group_id=built["groupId"], template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1
+        ).wait(timeout=30)
     before = len(s.history)
     df = s.servers()
     paths = list(s.history["path"].iloc[before:])
@@ -177,10 +185,16 @@ def test_delete_server(s, built):
     assert built.id not in set(s.servers()["id"])
 
 
-@pytest.mark.parametrize("method, expect", [
-    ("power_off", "stopped"), ("pause", "paused"), ("reboot", "started"), ("reset", "started"),
-    ("shut_down", "stopped"),
-])
+@pytest.mark.parametrize(
+    "method, expect",
+    [
+        ("power_off", "stopped"),
+        ("pause", "paused"),
+        ("reboot", "started"),
+        ("reset", "started"),
+        ("shut_down", "stopped"),
+    ],
+)
 def test_power_operations(s, built, method, expect):
     jobs = getattr(s, method)(built.id)
     assert isinstance(jobs, clc.JobSet) and len(jobs) == 1 and not jobs.not_queued
@@ -205,8 +219,9 @@ def test_archive(s, built):
 
 
 def test_power_accepts_a_dataframe_and_polls_many_jobs_in_one_loop(s, default_group, template):
-    jobs = [s.create_server(name=f"n{i}", group_id=default_group, template=template, cpu=1,
-                            memory_gb=1) for i in range(3)]
+    jobs = [
+        s.create_server(name=f"n{i}", group_id=default_group, template=template, cpu=1, memory_gb=1) for i in range(3)
+    ]
     clc.JobSet(jobs).wait(timeout=30)
     df = s.servers(group=default_group)
     reboots = s.reboot(df)
@@ -236,8 +251,7 @@ def test_credentials(s, built):
 
 
 def test_public_ip_cycle(s, built):
-    job = s.add_public_ip(built.id, ports=[80, ("tcp", 8080, 8081)],
-                          source_restrictions=["70.100.60.140/32"])
+    job = s.add_public_ip(built.id, ports=[80, ("tcp", 8080, 8081)], source_restrictions=["70.100.60.140/32"])
     job.wait(timeout=30)
     ips = s.public_ips(built.id)
     assert len(ips) == 1

@@ -16,11 +16,17 @@ from .support import SOAK, Api
 # Short form: deterministic (the same generated cases on every run) so `make test` cannot flake;
 # soak: fresh random cases each time, >= 1,000 per endpoint.
 settings.register_profile(
-    "reliability-short", max_examples=150, deadline=None, derandomize=True, database=None,
+    "reliability-short",
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "reliability-soak", max_examples=1000, deadline=None,
+    "reliability-soak",
+    max_examples=1000,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 PROFILE = "reliability-soak" if SOAK else "reliability-short"

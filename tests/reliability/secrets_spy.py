@@ -3,6 +3,7 @@ sent) by wrapping `requests.Session.send` -- the real call still happens -- and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import requests
@@ -15,7 +16,7 @@ def assert_no_secret(secrets: set[str], text: str, where: str) -> None:
     for secret in secrets:
         if secret and secret in text:
             i = text.index(secret)
-            context = text[max(0, i - 60):i] + "<SECRET>" + text[i + len(secret):i + len(secret) + 20]
+            context = text[max(0, i - 60) : i] + "<SECRET>" + text[i + len(secret) : i + len(secret) + 20]
             raise AssertionError(f"a secret ({len(secret)} chars) appears in {where}: ...{context}...")
 
 
@@ -31,16 +32,12 @@ class SecretSpy:
             if auth.lower().startswith("bearer ") and len(auth) > 12:
                 spy.tokens.add(auth[7:].strip())
             if request.body and "authentication/login" in request.url:
-                try:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
                     spy.passwords.add(json.loads(request.body)["password"])
-                except (ValueError, KeyError, TypeError):
-                    pass
             response = real_send(session, request, **kwargs)
             if "authentication/login" in request.url and response.status_code == 200:
-                try:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
                     spy.tokens.add(response.json()["bearerToken"])
-                except (ValueError, KeyError, TypeError):
-                    pass
             return response
 
         monkeypatch.setattr(requests.Session, "send", send)
@@ -57,10 +54,13 @@ class SecretSpy:
         """Search each session's history, repr and HTML repr."""
         for s in sessions:
             history = s.history
-            self.check_texts([history.to_csv(), repr(history), json.dumps(history.attrs, default=str)],
-                             "session.history")
-            self.check_texts([repr(s), str(s), repr(getattr(s, "settings", "")), repr(getattr(s, "sandbox", ""))],
-                             "session / settings / sandbox repr")
+            self.check_texts(
+                [history.to_csv(), repr(history), json.dumps(history.attrs, default=str)], "session.history"
+            )
+            self.check_texts(
+                [repr(s), str(s), repr(getattr(s, "settings", "")), repr(getattr(s, "sandbox", ""))],
+                "session / settings / sandbox repr",
+            )
             html = getattr(s, "_repr_html_", None)
             if html:
                 self.check_texts([html()], "session HTML repr")

@@ -54,8 +54,11 @@ class Api:
 
     def login(self) -> str:
         """Log in, remember the token and alias; return the token."""
-        r = self.http.post(f"{self.url}/v2/authentication/login",
-                           json={"username": self.username, "password": self.password}, timeout=self.timeout)
+        r = self.http.post(
+            f"{self.url}/v2/authentication/login",
+            json={"username": self.username, "password": self.password},
+            timeout=self.timeout,
+        )
         assert r.status_code == 200, (r.status_code, r.text)
         body = r.json()
         self.token, self.alias, self.location = body["bearerToken"], body["accountAlias"], body["locationAlias"]
@@ -120,8 +123,16 @@ class Api:
         raise AssertionError(f"job {status_id} did not finish after {limit} reads (last: {status})")
 
     def create_server(self, name: str, group_id: str, **more) -> dict:
-        body = {"name": name, "groupId": group_id, "sourceServerId": "RHEL-6-64-TEMPLATE", "cpu": 1,
-                "memoryGB": 1, "type": "standard", "storageType": "standard", **more}
+        body = {
+            "name": name,
+            "groupId": group_id,
+            "sourceServerId": "RHEL-6-64-TEMPLATE",
+            "cpu": 1,
+            "memoryGB": 1,
+            "type": "standard",
+            "storageType": "standard",
+            **more,
+        }
         return self.ok_json("POST", f"/v2/servers/{self.a}", json=body)
 
     def server_by_uuid(self, accepted: dict) -> dict:
@@ -171,12 +182,13 @@ class SandboxProcess:
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def start(self, wait: bool = True) -> "SandboxProcess":
+    def start(self, wait: bool = True) -> SandboxProcess:
         # output goes to files, not pipes: the CLI logs every request, and a pipe nobody drains
         # fills up and blocks the sandbox mid-request
         import tempfile
-        self._out = tempfile.TemporaryFile()
-        self._err = tempfile.TemporaryFile()
+
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - kept open for the process's lifetime
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
         self.proc = subprocess.Popen(self.args, stdout=self._out, stderr=self._err, env=self.env, cwd=REPO)
         if wait:
             self.wait_ready()
@@ -265,4 +277,5 @@ def route_table(sandbox) -> list[tuple[str, frozenset]]:
 def fill(template: str, values: dict) -> str:
     """A concrete path: each `{param}` from `values` (by name), else a harmless placeholder."""
     import re
+
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "x1"), template)

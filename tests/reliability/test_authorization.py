@@ -38,8 +38,16 @@ def walk_world():
         assert api.wait_job(status_id(build)) == "succeeded"
         server = api.server_by_uuid(build)["id"]
         group = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Walk", "parentGroupId": default})["id"]
-        values = {"alias": api.a, "dc": "WA1", "group": group, "server": server, "job": status_id(build),
-                  "op": "reboot", "snapshot": "1", "ip": "10.0.0.1"}
+        values = {
+            "alias": api.a,
+            "dc": "WA1",
+            "group": group,
+            "server": server,
+            "job": status_id(build),
+            "op": "reboot",
+            "snapshot": "1",
+            "ip": "10.0.0.1",
+        }
         yield sb, api, values
 
 
@@ -63,22 +71,26 @@ def test_route_table_is_what_we_walk(walk_world):
     assert len(protected) >= 20, protected
     # every protected route names an account alias, so the 403 walk below reaches it
     assert all("{alias}" in t for t in protected), [t for t in protected if "{alias}" not in t]
-    record_figure("authorization", routes=len(table), protected_routes=len(protected),
-                  protected_calls=len(calls(sb, values)))
+    record_figure(
+        "authorization", routes=len(table), protected_routes=len(protected), protected_calls=len(calls(sb, values))
+    )
 
 
-@pytest.mark.parametrize("header", [
-    None,                                  # no Authorization header
-    "Bearer",                              # scheme only
-    "Bearer ",                             # empty token
-    "Basic ZGVtb3VzZXIxOm15cGFzc3dvcmQ=",  # demouser1:mypassword as Basic auth
-    "Bearer mypassword",                   # the password as a token
-    "Bearer demouser1",
-    "Token abcdefabcdefabcdefabcdef",
-    "Bearer " + "A" * 64,                  # right length, random content
-    "Bearer ../../etc/passwd",
-    "Bearer \u00e9\u00e9\u00e9",           # non-ASCII (sent as latin-1)
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,  # no Authorization header
+        "Bearer",  # scheme only
+        "Bearer ",  # empty token
+        "Basic ZGVtb3VzZXIxOm15cGFzc3dvcmQ=",  # demouser1:mypassword as Basic auth
+        "Bearer mypassword",  # the password as a token
+        "Bearer demouser1",
+        "Token abcdefabcdefabcdefabcdef",
+        "Bearer " + "A" * 64,  # right length, random content
+        "Bearer ../../etc/passwd",
+        "Bearer \u00e9\u00e9\u00e9",  # non-ASCII (sent as latin-1)
+    ],
+)
 def test_every_protected_route_refuses_missing_or_malformed_tokens(walk_world, header):
     sb, api, values = walk_world
     headers = {"Authorization": header.encode("latin-1")} if header is not None else {}
@@ -101,8 +113,9 @@ def test_a_tampered_token_is_refused(walk_world):
             r = api.call(method, path, token=bad, json=[])
             assert r.status_code == 401, (template, method, r.status_code)
     # a token in the query string is not a token
-    r = requests.get(sb.url + f"/v2/datacenters/{api.a}", params={"access_token": good, "bearerToken": good},
-                     timeout=10)
+    r = requests.get(
+        sb.url + f"/v2/datacenters/{api.a}", params={"access_token": good, "bearerToken": good}, timeout=10
+    )
     assert r.status_code == 401
 
 
@@ -153,8 +166,9 @@ def test_every_protected_route_accepts_a_valid_token(walk_world):
 
 def test_public_routes_need_no_token(walk_world):
     sb, _api, _values = walk_world
-    r = requests.post(sb.url + "/v2/authentication/login", json={"username": sb.username, "password": sb.password},
-                      timeout=10)
+    r = requests.post(
+        sb.url + "/v2/authentication/login", json={"username": sb.username, "password": sb.password}, timeout=10
+    )
     assert r.status_code == 200
     assert requests.get(sb.url + "/sandbox/health", timeout=10).json()["status"] == "ok"
 
@@ -171,8 +185,13 @@ def test_tokens_are_random_long_and_unique():
     assert len({t[:8] for t in tokens}) > 190 and len({t[-8:] for t in tokens}) > 190
     for t in tokens:
         assert "mypassword" not in t and "demouser1" not in t.lower()
-    record_figure("tokens", logins=len(tokens), min_length=min(map(len, tokens)), alphabet=len(alphabet),
-                  estimated_bits=round(bits))
+    record_figure(
+        "tokens",
+        logins=len(tokens),
+        min_length=min(map(len, tokens)),
+        alphabet=len(alphabet),
+        estimated_bits=round(bits),
+    )
 
 
 def test_a_token_from_one_sandbox_is_refused_by_another():

@@ -54,9 +54,17 @@ class World:
             assert api.wait_job(status_id(accepted)) == "succeeded"
             servers.append(api.server_by_uuid(accepted)["id"])
         self.ids = {
-            "@root": wa1_root, "@group": default, "@archive": by_name["Archive"], "@templates": by_name["Templates"],
-            "@parent": parent, "@child": child, "@otherdc": other["Default Group"], "@nosuchgroup": NO_SUCH_GROUP,
-            "@server1": servers[0], "@server2": servers[1], "@SERVER1": servers[0].upper(),
+            "@root": wa1_root,
+            "@group": default,
+            "@archive": by_name["Archive"],
+            "@templates": by_name["Templates"],
+            "@parent": parent,
+            "@child": child,
+            "@otherdc": other["Default Group"],
+            "@nosuchgroup": NO_SUCH_GROUP,
+            "@server1": servers[0],
+            "@server2": servers[1],
+            "@SERVER1": servers[0].upper(),
         }
         self.state = api.snapshot(self.roots)
 
@@ -87,7 +95,7 @@ class World:
                 if isinstance(link, dict) and link.get("rel") == "status":
                     self.api.wait_job(link["id"])
 
-    def check(self, endpoint: str, case: "Case", response) -> None:
+    def check(self, endpoint: str, case: Case, response) -> None:
         """The properties every answer must have; updates the remembered state."""
         counts = self.stats.setdefault(endpoint, Counter())
         counts["cases"] += 1
@@ -95,19 +103,22 @@ class World:
         sent = f"{case.method} {case.path} body={case.shown()}"
         assert response.status_code < 500, f"{sent} -> {response.status_code} {response.text[:300]}"
         if response.status_code >= 400:
-            assert response.status_code == 400 or response.status_code in case.other_rejections, \
+            assert response.status_code == 400 or response.status_code in case.other_rejections, (
                 f"{sent} -> unexpected {response.status_code} {response.text[:300]}"
+            )
             if response.status_code == 400 and response.content:
                 body = response.json()
                 assert isinstance(body, (dict, list)), f"{sent} -> 400 body {body!r}"
         if case.kind == "valid":
             assert response.status_code in case.ok, f"valid {sent} -> {response.status_code} {response.text[:300]}"
         if case.kind == "broken":
-            assert response.status_code == 400, \
+            assert response.status_code == 400, (
                 f"invalid {case.field} accepted: {sent} -> {response.status_code} {response.text[:300]}"
+            )
             model_state = response.json().get("modelState") or {}
-            assert any(case.field.lower() in key.lower() for key in model_state), \
+            assert any(case.field.lower() in key.lower() for key in model_state), (
                 f"{sent} -> 400 without modelState naming {case.field!r}: {response.text[:300]}"
+            )
         after = self.api.snapshot(self.roots)
         if response.status_code >= 400:
             assert after == self.state, f"state changed after rejected {sent} -> {response.status_code}"
@@ -124,14 +135,14 @@ class World:
 
 @dataclass
 class Case:
-    kind: str                      # "valid" | "broken" | "arbitrary"
+    kind: str  # "valid" | "broken" | "arbitrary"
     method: str
-    path: str                      # may hold placeholders ("{server}"), filled by the test
+    path: str  # may hold placeholders ("{server}"), filled by the test
     body: object = None
-    field: str = ""                # for "broken": the field the modelState must name
+    field: str = ""  # for "broken": the field the modelState must name
     ok: tuple = (200, 201, 202, 204)
-    other_rejections: tuple = ()   # rejections other than 400 that are right for this case
-    form: bool = False             # send as application/x-www-form-urlencoded
+    other_rejections: tuple = ()  # rejections other than 400 that are right for this case
+    form: bool = False  # send as application/x-www-form-urlencoded
 
     def shown(self) -> str:
         text = json.dumps(self.body, ensure_ascii=True, default=str)
@@ -164,13 +175,33 @@ def world(shared_world):
 
 
 # --- generic strategies ------------------------------------------------------------------------
-json_scalars = st.none() | st.booleans() | st.integers(-(10 ** 30), 10 ** 30) | \
-    st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40)
-placeholders = st.sampled_from(["@group", "@root", "@archive", "@templates", "@parent", "@child", "@otherdc",
-                                "@nosuchgroup", "@server1", "@server2", "@SERVER1"])
-json_values = st.recursive(json_scalars | placeholders,
-                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-                           max_leaves=12)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**30), 10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+)
+placeholders = st.sampled_from(
+    [
+        "@group",
+        "@root",
+        "@archive",
+        "@templates",
+        "@parent",
+        "@child",
+        "@otherdc",
+        "@nosuchgroup",
+        "@server1",
+        "@server2",
+        "@SERVER1",
+    ]
+)
+json_values = st.recursive(
+    json_scalars | placeholders,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
 
 
 def key_case(key: str):
@@ -185,13 +216,19 @@ def int_or_string(lo: int, hi: int):
 def assemble(fields: dict):
     """A strategy of dicts from {key: value strategy}, each key in a random case."""
     return st.fixed_dictionaries({k: st.tuples(key_case(k), v) for k, v in fields.items()}).map(
-        lambda d: {k2: v for k2, v in d.values()})
+        lambda d: {k2: v for k2, v in d.values()}
+    )
 
 
 def with_optional(required: dict, optional: dict):
-    return st.tuples(assemble(required), st.dictionaries(st.sampled_from(sorted(optional)), st.just(None), max_size=len(optional))) \
-        .flatmap(lambda t: st.tuples(st.just(t[0]), assemble({k: optional[k] for k in t[1]}))) \
+    return (
+        st.tuples(
+            assemble(required),
+            st.dictionaries(st.sampled_from(sorted(optional)), st.just(None), max_size=len(optional)),
+        )
+        .flatmap(lambda t: st.tuples(st.just(t[0]), assemble({k: optional[k] for k in t[1]})))
         .map(lambda t: {**t[0], **t[1]})
+    )
 
 
 def break_one(valid: dict, broken_values: dict, removable: tuple = ()):
@@ -202,13 +239,17 @@ def break_one(valid: dict, broken_values: dict, removable: tuple = ()):
         fld, how = pair
         if how == "remove":
             return st.just((fld, {k: v for k, v in valid.items() if k.lower() != fld.lower()}))
-        return broken_values[fld].map(lambda bad: (fld, {**{k: v for k, v in valid.items() if k.lower() != fld.lower()}, fld: bad}))
+        return broken_values[fld].map(
+            lambda bad: (fld, {**{k: v for k, v in valid.items() if k.lower() != fld.lower()}, fld: bad})
+        )
+
     return st.sampled_from(choices).flatmap(build)
 
 
 # --- create server -----------------------------------------------------------------------------
 server_name = st.text(ALNUM, min_size=1, max_size=1).flatmap(
-    lambda first: st.text(ALNUM + "-", max_size=4).map(lambda rest: first + rest))
+    lambda first: st.text(ALNUM + "-", max_size=4).map(lambda rest: first + rest)
+)
 create_required = {
     "name": server_name,
     "groupId": st.just("@group"),
@@ -222,18 +263,26 @@ create_optional = {
     "description": st.text(max_size=60),
     "networkId": st.just("a933432bd1234e84b6c4fa329e48cb8b"),
     "isManagedOS": st.booleans(),
-    "additionalDisks": st.lists(st.fixed_dictionaries({"sizeGB": st.integers(1, 1024), "type": st.just("raw")}), max_size=2),
+    "additionalDisks": st.lists(
+        st.fixed_dictionaries({"sizeGB": st.integers(1, 1024), "type": st.just("raw")}), max_size=2
+    ),
 }
 create_broken = {
     "name": st.sampled_from(["", "toolong", "abcdef", "a b", "a_b", "wé", "a/b", "a.b", "a;b"]),
     "groupId": st.sampled_from(["@nosuchgroup", "", "../../etc", "x" * 300]),
     "sourceServerId": st.sampled_from(["NO-SUCH-TEMPLATE", ""]),
-    "cpu": st.sampled_from([0, 17, -1, "abc", 2.5, "", [], {}, 10 ** 20, True]),
-    "memoryGB": st.sampled_from([0, 129, -1, "x", 1.5, [], {}, 10 ** 20]),
+    "cpu": st.sampled_from([0, 17, -1, "abc", 2.5, "", [], {}, 10**20, True]),
+    "memoryGB": st.sampled_from([0, 129, -1, "x", 1.5, [], {}, 10**20]),
     "type": st.sampled_from(["tiny", "x" * 50, 5]),
     "storageType": st.sampled_from(["gold", 7]),
-    "additionalDisks": st.sampled_from([[{"sizeGB": 2000, "type": "raw"}], [{"sizeGB": 10, "type": "weird"}],
-                                        [{"sizeGB": -1, "type": "raw"}], "not-a-list"]),
+    "additionalDisks": st.sampled_from(
+        [
+            [{"sizeGB": 2000, "type": "raw"}],
+            [{"sizeGB": 10, "type": "weird"}],
+            [{"sizeGB": -1, "type": "raw"}],
+            "not-a-list",
+        ]
+    ),
     "ipAddress": st.sampled_from(["999.1.1.1", "not-an-ip"]),
     "password": st.sampled_from(["abc;def12", "abc<def12", "abc'def12", 'abc"def12']),
     "ttl": st.sampled_from(["not-a-date", "2001-01-01T00:00:00Z"]),
@@ -251,7 +300,9 @@ def create_server_cases(draw):
         base["type"] = "standard"
         fld, body = draw(break_one(base, create_broken, removable=("name", "groupId", "sourceServerId")))
         return Case("broken", "POST", CREATE, body, field=fld)
-    known = list(create_required) + list(create_optional) + ["ipAddress", "ttl", "isManagedBackup", "sourceServerPassword"]
+    known = (
+        list(create_required) + list(create_optional) + ["ipAddress", "ttl", "isManagedBackup", "sourceServerPassword"]
+    )
     body = draw(st.dictionaries(st.sampled_from(known).flatmap(key_case), json_values, max_size=10) | json_values)
     return Case("arbitrary", "POST", CREATE, body)
 
@@ -276,7 +327,9 @@ patch_server_valid_ops = st.one_of(
 patch_server_broken_ops = {
     "cpu": st.sampled_from([0, 17, "x", None, 2.5, {}]).map(lambda v: op("cpu", v)),
     "memory": st.sampled_from([0, 129, "x", None, []]).map(lambda v: op("memory", v)),
-    "groupId": st.sampled_from(["@nosuchgroup", "@archive", "@templates", "@otherdc", ""]).map(lambda v: op("groupId", v)),
+    "groupId": st.sampled_from(["@nosuchgroup", "@archive", "@templates", "@otherdc", ""]).map(
+        lambda v: op("groupId", v)
+    ),
     "description": st.sampled_from([{"x": 1}, [1, 2]]).map(lambda v: op("description", v)),
 }
 SERVER_PATH = "/v2/servers/{alias}/{server1}"
@@ -285,8 +338,7 @@ SERVER_PATH = "/v2/servers/{alias}/{server1}"
 @st.composite
 def patch_server_cases(draw):
     kind = draw(st.sampled_from(["valid", "broken", "broken", "arbitrary", "arbitrary"]))
-    ops = draw(st.lists(patch_server_valid_ops, min_size=1, max_size=3,
-                        unique_by=lambda o: o["member"]))
+    ops = draw(st.lists(patch_server_valid_ops, min_size=1, max_size=3, unique_by=lambda o: o["member"]))
     if kind == "valid":
         return Case("valid", "PATCH", SERVER_PATH, ops, ok=(202, 204))
     if kind == "broken":
@@ -296,8 +348,13 @@ def patch_server_cases(draw):
         ops.insert(draw(st.integers(0, len(ops))), bad)
         return Case("broken", "PATCH", SERVER_PATH, ops, field=fld)
     members = st.sampled_from(["cpu", "memory", "description", "groupId", "customFields", "disks", "password", "name"])
-    arbitrary_op = st.fixed_dictionaries({"op": st.sampled_from(["set", "add", "remove", "", "SET"]) | json_scalars,
-                                          "member": members | json_scalars, "value": json_values})
+    arbitrary_op = st.fixed_dictionaries(
+        {
+            "op": st.sampled_from(["set", "add", "remove", "", "SET"]) | json_scalars,
+            "member": members | json_scalars,
+            "value": json_values,
+        }
+    )
     body = draw(st.lists(arbitrary_op | json_values, max_size=4) | json_values)
     return Case("arbitrary", "PATCH", SERVER_PATH, body)
 
@@ -310,7 +367,8 @@ def test_patch_server_bodies(world, case):
 
 # --- PATCH group -------------------------------------------------------------------------------
 group_name = st.text(st.characters(categories=["L", "N", "Zs", "Pd", "Pc"]), min_size=1, max_size=40).filter(
-    lambda s: s.strip() == s and s != "")
+    lambda s: s.strip() == s and s != ""
+)
 patch_group_valid_ops = st.one_of(
     group_name.map(lambda v: op("name", v)),
     st.text(max_size=80).map(lambda v: op("description", v)),
@@ -336,8 +394,13 @@ def patch_group_cases(draw):
         ops.insert(draw(st.integers(0, len(ops))), draw(patch_group_broken_ops[fld]))
         return Case("broken", "PATCH", GROUP_PATH, ops, field=fld)
     members = st.sampled_from(["name", "description", "parentGroupId", "customFields", "groupId"])
-    arbitrary_op = st.fixed_dictionaries({"op": st.sampled_from(["set", "add", ""]) | json_scalars,
-                                          "member": members | json_scalars, "value": json_values})
+    arbitrary_op = st.fixed_dictionaries(
+        {
+            "op": st.sampled_from(["set", "add", ""]) | json_scalars,
+            "member": members | json_scalars,
+            "value": json_values,
+        }
+    )
     body = draw(st.lists(arbitrary_op | json_values, max_size=4) | json_values)
     return Case("arbitrary", "PATCH", GROUP_PATH, body)
 
@@ -350,7 +413,10 @@ def test_patch_group_bodies(world, case):
 
 # --- create group ------------------------------------------------------------------------------
 GROUPS = "/v2/groups/{alias}"
-create_group_required = {"name": group_name, "parentGroupId": st.sampled_from(["@group", "@parent", "@root", "@otherdc"])}
+create_group_required = {
+    "name": group_name,
+    "parentGroupId": st.sampled_from(["@group", "@parent", "@root", "@otherdc"]),
+}
 create_group_optional = {"description": st.text(max_size=60)}
 create_group_broken = {
     "name": st.sampled_from(["", None, {}, [1]]),
@@ -381,16 +447,28 @@ def test_create_group_bodies(world, case):
 
 
 # --- power operations --------------------------------------------------------------------------
-OPERATIONS = ["powerOn", "powerOff", "shutDown", "reboot", "reset", "pause", "startMaintenance", "stopMaintenance",
-              "archive"]
+OPERATIONS = [
+    "powerOn",
+    "powerOff",
+    "shutDown",
+    "reboot",
+    "reset",
+    "pause",
+    "startMaintenance",
+    "stopMaintenance",
+    "archive",
+]
 server_refs = st.sampled_from(["@server1", "@server2", "@SERVER1", "WA1ALIASNOPE01", "nosuch"])
 
 
 @st.composite
 def power_cases(draw):
     kind = draw(st.sampled_from(["valid", "broken", "arbitrary", "arbitrary"]))
-    operation = draw(st.sampled_from(OPERATIONS + ["explode", "POWERON"]) if kind == "arbitrary"
-                     else st.sampled_from([o for o in OPERATIONS if o != "archive"]))
+    operation = draw(
+        st.sampled_from(OPERATIONS + ["explode", "POWERON"])
+        if kind == "arbitrary"
+        else st.sampled_from([o for o in OPERATIONS if o != "archive"])
+    )
     path = f"/v2/operations/{{alias}}/servers/{operation}"
     if kind == "valid":
         ids = draw(st.lists(server_refs, min_size=1, max_size=4))
@@ -427,8 +505,9 @@ def test_power_operation_bodies(world, case):
 # --- every other body-taking API route -----------------------------------------------------------
 def api_body_routes(sb) -> list[tuple[str, str]]:
     """(method, template) of every body-taking /v2 route of the running sandbox's route table."""
-    return sorted((m, t) for t, methods, _ in route_table(sb) if t.startswith("/v2/")
-                  for m in methods & {"POST", "PUT", "PATCH"})
+    return sorted(
+        (m, t) for t, methods, _ in route_table(sb) if t.startswith("/v2/") for m in methods & {"POST", "PUT", "PATCH"}
+    )
 
 
 @settings(settings.get_profile(PROFILE), max_examples=scale(150, 1000))
@@ -436,10 +515,18 @@ def api_body_routes(sb) -> list[tuple[str, str]]:
 def test_every_body_route_survives_arbitrary_json(world, data):
     method, template = data.draw(st.sampled_from(api_body_routes(world.sb)), label="route")
     body = data.draw(json_values | st.dictionaries(st.text(max_size=12), json_values, max_size=6), label="body")
-    values = {"alias": world.api.a, "dc": "WA1", "group": world.ids["@parent"], "server": world.ids["@server1"],
-              "op": data.draw(st.sampled_from(OPERATIONS + ["createSnapshot", "setMaintenance", "executePackage"]),
-                              label="op"),
-              "snapshot": "1", "ip": "10.0.0.1", "job": "wa1-1"}
+    values = {
+        "alias": world.api.a,
+        "dc": "WA1",
+        "group": world.ids["@parent"],
+        "server": world.ids["@server1"],
+        "op": data.draw(
+            st.sampled_from(OPERATIONS + ["createSnapshot", "setMaintenance", "executePackage"]), label="op"
+        ),
+        "snapshot": "1",
+        "ip": "10.0.0.1",
+        "job": "wa1-1",
+    }
     path = fill(template, values)
     case = Case("arbitrary", method, path, body, other_rejections=(404,))
     world.check(f"any:{method} {template}", case, world.api.call(method, path, json=world.resolve(body)))

@@ -14,13 +14,26 @@ from clc_notebook.sandbox import Sandbox
 from .conftest import PROFILE
 from .support import record_figure, scale
 
-anything = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6), st.floats(),  # nan and inf too
-                     st.text(max_size=12), st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=3),
-                                                                                              st.integers(), max_size=2))
+anything = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(),  # nan and inf too
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 # argument -> words that name it in an error (the Python name or the API's field name)
-FIELDS = {"name": ("name",), "group_id": ("group",), "template": ("template", "sourceserverid"), "cpu": ("cpu",),
-          "memory_gb": ("memory",), "network_id": ("network",), "password": ("password",),
-          "description": ("description",)}
+FIELDS = {
+    "name": ("name",),
+    "group_id": ("group",),
+    "template": ("template", "sourceserverid"),
+    "cpu": ("cpu",),
+    "memory_gb": ("memory",),
+    "network_id": ("network",),
+    "password": ("password",),
+    "description": ("description",),
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +57,13 @@ def count(s, key: str) -> None:
 def test_create_server_with_any_argument_value(client, field, value):
     s = client
     s.n = getattr(s, "n", 0) + 1  # a fresh name per case, so no case can be mistaken for another
-    args = {"name": f"c{s.n:04d}", "group_id": s.default_group, "template": "RHEL-6-64-TEMPLATE", "cpu": 1, "memory_gb": 1}
+    args = {
+        "name": f"c{s.n:04d}",
+        "group_id": s.default_group,
+        "template": "RHEL-6-64-TEMPLATE",
+        "cpu": 1,
+        "memory_gb": 1,
+    }
     args[field] = value
     before = len(s.servers(dc="WA1"))
     try:
@@ -59,14 +78,17 @@ def test_create_server_with_any_argument_value(client, field, value):
         assert text.strip() and "Traceback" not in text
         if isinstance(exc, clc.ValidationError):
             fields = (" ".join(getattr(exc, "fields", []) or []) + " " + text).lower().replace("_", "")
-            assert any(word in fields for word in FIELDS[field]), \
+            assert any(word in fields for word in FIELDS[field]), (
                 f"create_server({field}={value!r}) refused without naming the field: {text}"
+            )
     assert len(s.servers(dc="WA1")) == before, f"a refused create_server({field}={value!r}) created a server"
 
 
 @settings(settings.get_profile(PROFILE), max_examples=scale(40, 500))
-@given(operation=st.one_of(st.sampled_from(["reboot", "power_on", "shutDown", "pause", "explode", ""]), anything),
-       ids=st.one_of(anything, st.lists(st.one_of(st.text(max_size=15), st.integers()), max_size=3)))
+@given(
+    operation=st.one_of(st.sampled_from(["reboot", "power_on", "shutDown", "pause", "explode", ""]), anything),
+    ids=st.one_of(anything, st.lists(st.one_of(st.text(max_size=15), st.integers()), max_size=3)),
+)
 def test_power_with_any_arguments(client, operation, ids):
     try:
         client.power(operation, ids)
@@ -96,8 +118,11 @@ def test_update_server_with_any_member_value(client, member, value):
         assert not isinstance(exc, clc.TransportError), f"update_server({member}={value!r}): {exc}"
 
 
-@pytest.mark.parametrize("field, value", [("name", float("nan")), ("description", float("nan")),
-                                          ("network_id", float("inf"))], ids=["name-nan", "description-nan", "network-inf"])
+@pytest.mark.parametrize(
+    "field, value",
+    [("name", float("nan")), ("description", float("nan")), ("network_id", float("inf"))],
+    ids=["name-nan", "description-nan", "network-inf"],
+)
 def test_a_value_json_cannot_carry_is_a_validation_error_naming_the_field(client, field, value):
     """NaN/inf cannot be sent as JSON: nothing leaves the machine, so the error must say which field
     is wrong -- not "the connection broke ... may have been applied", and not an AttributeError."""

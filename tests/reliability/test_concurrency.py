@@ -35,9 +35,18 @@ def test_parallel_creates_get_unique_consecutive_names(storage, tmp_path, caplog
             start.wait()
             answers = []
             for i in range(PER_THREAD):
-                r = api.post(f"/v2/servers/{api.a}", json={
-                    "name": PREFIXES[n % 2], "groupId": default, "sourceServerId": "RHEL-6-64-TEMPLATE",
-                    "cpu": 1, "memoryGB": 1, "type": "standard", "description": f"t{n}-{i}"})
+                r = api.post(
+                    f"/v2/servers/{api.a}",
+                    json={
+                        "name": PREFIXES[n % 2],
+                        "groupId": default,
+                        "sourceServerId": "RHEL-6-64-TEMPLATE",
+                        "cpu": 1,
+                        "memoryGB": 1,
+                        "type": "standard",
+                        "description": f"t{n}-{i}",
+                    },
+                )
                 answers.append((r.status_code, r.text))
             return answers
 
@@ -56,10 +65,14 @@ def test_parallel_creates_get_unique_consecutive_names(storage, tmp_path, caplog
         expected_per_prefix = THREADS // 2 * PER_THREAD
         for prefix in PREFIXES:
             stem = f"WA1ALIAS{prefix.upper()}"
-            numbers = sorted(int(s["name"][len(stem):]) for s in servers if s["name"].startswith(stem)
-                             and s["name"][len(stem):].isdigit())
-            assert numbers == list(range(1, expected_per_prefix + 1)), \
+            numbers = sorted(
+                int(s["name"][len(stem) :])
+                for s in servers
+                if s["name"].startswith(stem) and s["name"][len(stem) :].isdigit()
+            )
+            assert numbers == list(range(1, expected_per_prefix + 1)), (
                 f"{stem}: {len(numbers)} servers, duplicates/gaps: {sorted(set(range(1, expected_per_prefix + 1)) ^ set(numbers))[:10]}"
+            )
         # every acknowledged create resolves to a server (by its uuid link), all distinct
         ids = {setup.server_by_uuid(a)["id"] for a in accepted}
         assert len(ids) == len(accepted), "two acknowledged creates resolve to the same server"
@@ -67,8 +80,14 @@ def test_parallel_creates_get_unique_consecutive_names(storage, tmp_path, caplog
         assert len(descriptions) == THREADS * PER_THREAD
     locked = [r.getMessage() for r in caplog.records if "locked" in r.getMessage().lower()]
     assert not locked, locked[:3]
-    record_figure(f"concurrency_{storage}", threads=THREADS, creates_per_thread=PER_THREAD,
-                  servers_created=len(accepted), duplicates=0, lost=0)
+    record_figure(
+        f"concurrency_{storage}",
+        threads=THREADS,
+        creates_per_thread=PER_THREAD,
+        servers_created=len(accepted),
+        duplicates=0,
+        lost=0,
+    )
 
 
 def test_one_client_session_shared_by_8_threads(caplog):
@@ -84,8 +103,17 @@ def test_one_client_session_shared_by_8_threads(caplog):
 
         def worker(n: int) -> list:
             start.wait()
-            return [s.create_server(name=PREFIXES[n % 2], group_id=group_id, template="RHEL-6-64-TEMPLATE",
-                                    cpu=1, memory_gb=1, description=f"c{n}-{i}") for i in range(PER_THREAD)]
+            return [
+                s.create_server(
+                    name=PREFIXES[n % 2],
+                    group_id=group_id,
+                    template="RHEL-6-64-TEMPLATE",
+                    cpu=1,
+                    memory_gb=1,
+                    description=f"c{n}-{i}",
+                )
+                for i in range(PER_THREAD)
+            ]
 
         with ThreadPoolExecutor(THREADS) as pool:
             jobs = [job for chunk in pool.map(worker, range(THREADS)) for job in chunk]
@@ -93,7 +121,9 @@ def test_one_client_session_shared_by_8_threads(caplog):
         servers = s.servers(dc="WA1")
         for prefix in PREFIXES:
             stem = f"WA1ALIAS{prefix.upper()}"
-            numbers = sorted(int(n[len(stem):]) for n in servers["name"] if n.startswith(stem) and n[len(stem):].isdigit())
+            numbers = sorted(
+                int(n[len(stem) :]) for n in servers["name"] if n.startswith(stem) and n[len(stem) :].isdigit()
+            )
             assert numbers == list(range(1, THREADS // 2 * PER_THREAD + 1)), stem
         history = s.history
         assert len(history) >= THREADS * PER_THREAD and set(history["status"].dropna()) <= {200, 202}

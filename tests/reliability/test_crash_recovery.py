@@ -38,11 +38,15 @@ def crash_once(tmp_path, round_no: int) -> dict:
     first = SandboxProcess("--state", str(state), "--mode", "time", "--speed", "1").start()
     try:
         api = Api(first.url)
-        default = next(g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
-                       if g["name"] == "Default Group")
+        default = next(
+            g["id"]
+            for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
+            if g["name"] == "Default Group"
+        )
         doomed = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Doomed", "parentGroupId": default})["id"]
-        doomed_child = api.ok_json("POST", f"/v2/groups/{api.a}",
-                                   json={"name": "Doomed child", "parentGroupId": doomed})["id"]
+        doomed_child = api.ok_json(
+            "POST", f"/v2/groups/{api.a}", json={"name": "Doomed child", "parentGroupId": doomed}
+        )["id"]
         kept = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Kept", "parentGroupId": default})["id"]
         # a built server inside the group to delete (the delete cascades): build it at high speed
         assert api.call("PUT", "/sandbox/clock", json={"speed": 200}).status_code == 200
@@ -50,8 +54,9 @@ def crash_once(tmp_path, round_no: int) -> dict:
         assert api.wait_job(status_id(doomed_build)) == "succeeded"
         doomed_server = api.server_by_uuid(doomed_build)["id"]
         assert api.call("PUT", "/sandbox/clock", json={"speed": 1}).status_code == 200
-        builds = [api.create_server("crash", kept if i % 2 else default, description=f"build {i}")
-                  for i in range(BUILDS)]
+        builds = [
+            api.create_server("crash", kept if i % 2 else default, description=f"build {i}") for i in range(BUILDS)
+        ]
         group_delete = api.ok_json("DELETE", f"/v2/groups/{api.a}/{doomed}")
         jobs = [status_id(b) for b in builds] + [status_id(group_delete)]
         # a build takes 5 s at speed 1: the last one must still be running when the process dies
@@ -71,7 +76,7 @@ def crash_once(tmp_path, round_no: int) -> dict:
         assert set(final.values()) == {"succeeded"}, final
         servers = [api.server_by_uuid(b) for b in builds]
         assert {s["status"] for s in servers} == {"active"}
-        names = sorted(int(s["name"][len("WA1ALIASCRASH"):]) for s in servers)
+        names = sorted(int(s["name"][len("WA1ALIASCRASH") :]) for s in servers)
         assert names == list(range(1, BUILDS + 1)), names
         for gone in (doomed, doomed_child):  # the group delete finished after the restart
             assert api.get(f"/v2/groups/{api.a}/{gone}").status_code == 404
@@ -93,8 +98,12 @@ def test_sigkill_with_jobs_in_flight_loses_nothing(tmp_path):
     rounds = scale(1, 5)
     for n in range(rounds):
         figures = crash_once(tmp_path, n)
-    record_figure("crash", rounds=rounds, **figures, result="all acknowledged servers, groups, jobs present; "
-                  "jobs finished; integrity_check ok")
+    record_figure(
+        "crash",
+        rounds=rounds,
+        **figures,
+        result="all acknowledged servers, groups, jobs present; jobs finished; integrity_check ok",
+    )
 
 
 def test_clock_advance_survives_a_restart(tmp_path):
@@ -105,8 +114,11 @@ def test_clock_advance_survives_a_restart(tmp_path):
     try:
         api = Api(first.url)
         assert api.call("PUT", "/sandbox/clock", json={"advance": 3600}).status_code == 200
-        default = next(g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
-                       if g["name"] == "Default Group")
+        default = next(
+            g["id"]
+            for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
+            if g["name"] == "Default Group"
+        )
         job = status_id(api.create_server("adv", default))
     finally:
         first.kill()
@@ -128,8 +140,9 @@ def test_sigkill_under_concurrent_writes_keeps_every_acknowledged_write(tmp_path
     first = SandboxProcess("--state", str(state), "--mode", "polls").start()
     acknowledged_servers, acknowledged_groups, stop = [], [], threading.Event()
     api = Api(first.url)
-    default = next(g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
-                   if g["name"] == "Default Group")
+    default = next(
+        g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False)) if g["name"] == "Default Group"
+    )
 
     def writer(n: int) -> None:
         mine = Api(first.url)
@@ -138,14 +151,24 @@ def test_sigkill_under_concurrent_writes_keeps_every_acknowledged_write(tmp_path
             i += 1
             try:
                 if i % 3:
-                    r = mine.post(f"/v2/servers/{mine.a}", json={
-                        "name": f"w{n}", "groupId": default, "sourceServerId": "RHEL-6-64-TEMPLATE", "cpu": 1,
-                        "memoryGB": 1, "type": "standard"}, timeout=5)
+                    r = mine.post(
+                        f"/v2/servers/{mine.a}",
+                        json={
+                            "name": f"w{n}",
+                            "groupId": default,
+                            "sourceServerId": "RHEL-6-64-TEMPLATE",
+                            "cpu": 1,
+                            "memoryGB": 1,
+                            "type": "standard",
+                        },
+                        timeout=5,
+                    )
                     if r.status_code == 202:
                         acknowledged_servers.append(r.json())
                 else:
-                    r = mine.post(f"/v2/groups/{mine.a}", json={"name": f"g{n}-{i}", "parentGroupId": default},
-                                  timeout=5)
+                    r = mine.post(
+                        f"/v2/groups/{mine.a}", json={"name": f"g{n}-{i}", "parentGroupId": default}, timeout=5
+                    )
                     if r.status_code == 201:
                         acknowledged_groups.append(r.json()["id"])
             except Exception:  # the kill cuts connections: those writes were not acknowledged
@@ -172,9 +195,13 @@ def test_sigkill_under_concurrent_writes_keeps_every_acknowledged_write(tmp_path
             assert api.get(f"/v2/groups/{api.a}/{group}").status_code == 200
         for n in range(4):  # names stay consecutive per prefix: no number lost or reused
             stem = f"WA1ALIASW{n}"
-            numbers = sorted(int(s[len(stem):]) for s in (x.upper() for x in servers) if s.startswith(stem))
+            numbers = sorted(int(s[len(stem) :]) for s in (x.upper() for x in servers) if s.startswith(stem))
             assert numbers == list(range(1, len(numbers) + 1)), (stem, numbers[:5], numbers[-5:])
     finally:
         second.stop()
-    record_figure("crash_under_writes", acknowledged_servers=len(acknowledged_servers),
-                  acknowledged_groups=len(acknowledged_groups), lost=0)
+    record_figure(
+        "crash_under_writes",
+        acknowledged_servers=len(acknowledged_servers),
+        acknowledged_groups=len(acknowledged_groups),
+        lost=0,
+    )

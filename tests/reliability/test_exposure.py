@@ -19,7 +19,8 @@ def listening_addresses(port: int) -> set[str]:
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
-            lines = open(table).read().splitlines()[1:]
+            with open(table) as f:
+                lines = f.read().splitlines()[1:]
         except OSError:
             continue
         for line in lines:
@@ -34,8 +35,9 @@ def test_cli_binds_loopback_by_default():
     with SandboxProcess() as proc:
         assert listening_addresses(proc.port) == {"0100007F"}  # 127.0.0.1, nothing else
         assert requests.get(proc.url + "/sandbox/health", timeout=5).status_code == 200
-        token = requests.post(proc.url + "/v2/authentication/login",
-                              json={"username": "demouser1", "password": "mypassword"}, timeout=5).json()["bearerToken"]
+        token = requests.post(
+            proc.url + "/v2/authentication/login", json={"username": "demouser1", "password": "mypassword"}, timeout=5
+        ).json()["bearerToken"]
         out, err = proc.stop()
     assert "127.0.0.1" in out + err  # it says where it listens...
     assert "mypassword" not in out + err and token not in out + err  # ...and logs no secret
@@ -49,8 +51,13 @@ def test_in_process_sandbox_binds_loopback_by_default():
 
 def test_other_interface_is_refused_without_allow_remote():
     port = free_port()
-    result = subprocess.run([sys.executable, "-m", "clc_notebook.sandbox", "--host", "0.0.0.0", "--port", str(port)],
-                            capture_output=True, text=True, timeout=30, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, "-m", "clc_notebook.sandbox", "--host", "0.0.0.0", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+    )
     assert result.returncode != 0
     assert "--allow-remote" in result.stderr + result.stdout
     assert not listening_addresses(port)
@@ -60,8 +67,12 @@ def test_allow_remote_warns_and_serves():
     # Bound to every interface for about a second, control plane off, nothing reachable but the API.
     proc = SandboxProcess("--host", "0.0.0.0", "--allow-remote", "--no-control-plane").start()
     try:
-        assert requests.post(proc.url + "/v2/authentication/login",
-                             json={"username": "demouser1", "password": "x"}, timeout=5).status_code == 400
+        assert (
+            requests.post(
+                proc.url + "/v2/authentication/login", json={"username": "demouser1", "password": "x"}, timeout=5
+            ).status_code
+            == 400
+        )
         assert listening_addresses(proc.port) == {"00000000"}
     finally:
         out, err = proc.stop()
@@ -70,13 +81,19 @@ def test_allow_remote_warns_and_serves():
 
 def test_control_plane_can_be_switched_off_on_the_cli():
     with SandboxProcess("--no-control-plane") as proc:
-        for method, path in [("GET", "/sandbox/health"), ("POST", "/sandbox/reset"), ("PUT", "/sandbox/faults"),
-                             ("POST", "/sandbox/expire-tokens"), ("PUT", "/sandbox/clock")]:
+        for method, path in [
+            ("GET", "/sandbox/health"),
+            ("POST", "/sandbox/reset"),
+            ("PUT", "/sandbox/faults"),
+            ("POST", "/sandbox/expire-tokens"),
+            ("PUT", "/sandbox/clock"),
+        ]:
             r = requests.request(method, proc.url + path, json={}, timeout=5)
             assert r.status_code in (404, 405), (method, path, r.status_code)
         # the API itself still answers
-        r = requests.post(proc.url + "/v2/authentication/login",
-                          json={"username": "demouser1", "password": "mypassword"}, timeout=5)
+        r = requests.post(
+            proc.url + "/v2/authentication/login", json={"username": "demouser1", "password": "mypassword"}, timeout=5
+        )
         assert r.status_code == 200
 
 
@@ -85,8 +102,9 @@ def test_control_plane_can_be_switched_off_in_process():
         assert requests.get(sb.url + "/sandbox/health", timeout=5).status_code == 404
         r = requests.put(sb.url + "/sandbox/faults", json={"errors": [{"rate": 1, "status": 500}]}, timeout=5)
         assert r.status_code in (404, 405)
-        login = requests.post(sb.url + "/v2/authentication/login",
-                              json={"username": sb.username, "password": sb.password}, timeout=5)
+        login = requests.post(
+            sb.url + "/v2/authentication/login", json={"username": sb.username, "password": sb.password}, timeout=5
+        )
         assert login.status_code == 200  # and no fault was switched on by the refused PUT
 
 

@@ -31,8 +31,8 @@ FAULTS = {
         {"rate": 0.05, "status": 500, "methods": ["GET"], "path": "^/v2/operations/[^/]+/status/"},
     ],
     "drops": [
-        {"rate": 0.03, "path": "^/v2/", "after": True},   # handled, answer lost: must be reconciled
-        {"rate": 0.02, "path": "^/v2/"},                  # cut before it is handled
+        {"rate": 0.03, "path": "^/v2/", "after": True},  # handled, answer lost: must be reconciled
+        {"rate": 0.02, "path": "^/v2/"},  # cut before it is handled
     ],
     "latency_ms": 2,
     "spikes": {"rate": 0.02, "ms": 250},
@@ -55,8 +55,9 @@ def run_workflow(sb: Sandbox, n: int, jobs: list, expire_tokens_midway: bool) ->
         run_workflow.expired_in = s
     groups = s.groups("WA1")
     group_id = groups.loc[groups["name"] == "Default Group", "id"].iloc[0]
-    create = s.create_server(name=f"r{n:03d}", group_id=group_id, template="RHEL-6-64-TEMPLATE",
-                             network_id=network, cpu=1, memory_gb=1)
+    create = s.create_server(
+        name=f"r{n:03d}", group_id=group_id, template="RHEL-6-64-TEMPLATE", network_id=network, cpu=1, memory_gb=1
+    )
     jobs.append(create)
     create.wait(timeout=WAIT, poll=0.02)
     server = create.server()
@@ -152,9 +153,14 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
         # name reads that name's counter (numbers are never reused): the creates applied per run.
         ledger = sandbox_jobs(sb)
         last_end = max(end for _, end in windows.values())
-        built: Counter = Counter(int(str(row["target"])[len("wa1aliasr"):][:3]) for row in ledger
-                                 if row["kind"] == "create" and row["outcome"] == "succeeded"
-                                 and row["created"] <= last_end and str(row["target"]).startswith("wa1aliasr"))
+        built: Counter = Counter(
+            int(str(row["target"])[len("wa1aliasr") :][:3])
+            for row in ledger
+            if row["kind"] == "create"
+            and row["outcome"] == "succeeded"
+            and row["created"] <= last_end
+            and str(row["target"]).startswith("wa1aliasr")
+        )
         duplicates = sorted((n, k) for n, k in built.items() if k > 1)
         lost_acknowledged, applied, applied_twice = [], 0, []
         for n in range(RUNS):
@@ -185,14 +191,24 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
                 if isinstance(exc, clc.TransportError) and "may have been applied" in str(exc):
                     maybe_applied += 1
                     continue
-                if (row["kind"] == "create" and row["outcome"] == "failed"
-                        and api.get(f"/v2/servers/{api.a}/{row['target']}").status_code == 404):
+                if (
+                    row["kind"] == "create"
+                    and row["outcome"] == "failed"
+                    and api.get(f"/v2/servers/{api.a}/{row['target']}").status_code == 404
+                ):
                     # its answer was lost and the failed build removed the server before the client
                     # looked: no API call can show this job (there is no job listing). Counted.
                     invisible_failed_creates += 1
                     continue
-                unaccounted.append((n, row["id"], row["kind"], row["target"],
-                                    f"{type(exc).__name__}: {exc}"[:200] if exc else "run completed"))
+                unaccounted.append(
+                    (
+                        n,
+                        row["id"],
+                        row["kind"],
+                        row["target"],
+                        f"{type(exc).__name__}: {exc}"[:200] if exc else "run completed",
+                    )
+                )
             unfinished += [(n, j.id) for j in jobs if j.id and api.wait_job(j.id) not in ("succeeded", "failed")]
 
         spy.collect_sessions(run_workflow.sessions)
@@ -218,18 +234,31 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
     deadline_hits = [e for e in errors if isinstance(e, clc.JobTimeoutError)]
     # (a Job followed through its server after a lost answer ends failed after jobs.WATCH_LIMIT,
     # it no longer runs into the deadline: every deadline hit is a failure)
-    record_figure("faults", runs=RUNS, outcomes=dict(outcomes), duplicates=len(duplicates),
-                  creates_applied_twice_first_build_failed=len(applied_twice),
-                  invisible_failed_creates=invisible_failed_creates,
-                  creates_applied=applied, jobs_tracked=tracked, jobs_followed_by_server=followed_count,
-                  jobs_unaccounted=len(unaccounted), jobs_reported_maybe_applied=maybe_applied,
-                  job_failures_reported=sum(isinstance(e, clc.JobFailedError) for e in errors),
-                  deadline_hits=len(deadline_hits),
-                  tokens_seen=len(spy.tokens), http=dict(http),
-                  token_expiry_answered_401=relogins, faults_injected=injected, tokens_expired_by_force=1,
-                  fault_config=FAULTS, error_samples=samples(errors),
-                  slowest_runs=sorted(((round(w[1] - w[0], 2), n, repr(error_of.get(n))[:200])
-                                       for n, w in windows.items()), reverse=True)[:5])
+    record_figure(
+        "faults",
+        runs=RUNS,
+        outcomes=dict(outcomes),
+        duplicates=len(duplicates),
+        creates_applied_twice_first_build_failed=len(applied_twice),
+        invisible_failed_creates=invisible_failed_creates,
+        creates_applied=applied,
+        jobs_tracked=tracked,
+        jobs_followed_by_server=followed_count,
+        jobs_unaccounted=len(unaccounted),
+        jobs_reported_maybe_applied=maybe_applied,
+        job_failures_reported=sum(isinstance(e, clc.JobFailedError) for e in errors),
+        deadline_hits=len(deadline_hits),
+        tokens_seen=len(spy.tokens),
+        http=dict(http),
+        token_expiry_answered_401=relogins,
+        faults_injected=injected,
+        tokens_expired_by_force=1,
+        fault_config=FAULTS,
+        error_samples=samples(errors),
+        slowest_runs=sorted(
+            ((round(w[1] - w[0], 2), n, repr(error_of.get(n))[:200]) for n, w in windows.items()), reverse=True
+        )[:5],
+    )
 
     # every error is readable: names what was asked, no traceback as the message
     for exc in errors:

@@ -15,8 +15,16 @@ from .support import Api, fill, route_table, status_id, walk_groups
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NOT_JSON = [
-    b"{", b"not json", b"[1, 2", b"\xff\xfe\x00\x01", b'{"name": "x",}', b"{'name': 'x'}", b"\x00",
-    b"NaN", b'{"a": ' * 5000 + b"1" + b"}" * 5000, b"[" * 100_000,
+    b"{",
+    b"not json",
+    b"[1, 2",
+    b"\xff\xfe\x00\x01",
+    b'{"name": "x",}',
+    b"{'name': 'x'}",
+    b"\x00",
+    b"NaN",
+    b'{"a": ' * 5000 + b"1" + b"}" * 5000,
+    b"[" * 100_000,
 ]
 
 
@@ -30,8 +38,16 @@ def edge_world():
         assert api.wait_job(status_id(build)) == "succeeded"
         server = api.server_by_uuid(build)["id"]
         group = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Edge", "parentGroupId": default})["id"]
-        values = {"alias": api.a, "dc": "WA1", "group": group, "server": server, "job": status_id(build),
-                  "op": "reboot", "snapshot": "1", "ip": "10.0.0.1"}
+        values = {
+            "alias": api.a,
+            "dc": "WA1",
+            "group": group,
+            "server": server,
+            "job": status_id(build),
+            "op": "reboot",
+            "snapshot": "1",
+            "ip": "10.0.0.1",
+        }
         yield sb, api, values, roots, default
 
 
@@ -42,9 +58,14 @@ def body_routes(sb, values):
 
 
 # The documented body-taking API calls: garbage must be answered 400 exactly.
-MAIN_BODY_ROUTES = {("/v2/authentication/login", "POST"), ("/v2/servers/{alias}", "POST"),
-                    ("/v2/servers/{alias}/{server}", "PATCH"), ("/v2/groups/{alias}", "POST"),
-                    ("/v2/groups/{alias}/{group}", "PATCH"), ("/v2/operations/{alias}/servers/{op}", "POST")}
+MAIN_BODY_ROUTES = {
+    ("/v2/authentication/login", "POST"),
+    ("/v2/servers/{alias}", "POST"),
+    ("/v2/servers/{alias}/{server}", "PATCH"),
+    ("/v2/groups/{alias}", "POST"),
+    ("/v2/groups/{alias}/{group}", "PATCH"),
+    ("/v2/operations/{alias}/servers/{op}", "POST"),
+}
 
 
 def test_non_json_bodies_are_refused_on_every_body_route(edge_world):
@@ -77,23 +98,43 @@ def test_huge_bodies_are_refused_with_413(edge_world):
     def chunks():  # no Content-Length: the cap must hold while streaming
         for _ in range(64):
             yield b"[" + b"1," * 50_000 + b"1]"
+
     r = api.call("POST", f"/v2/servers/{api.a}", data=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413
     # just under the cap: a parse, then a field-level 400, not a crash
-    near = json.dumps({"name": "n" * (900 * 1024), "groupId": default, "sourceServerId": "RHEL-6-64-TEMPLATE",
-                       "cpu": 1, "memoryGB": 1, "type": "standard"})
+    near = json.dumps(
+        {
+            "name": "n" * (900 * 1024),
+            "groupId": default,
+            "sourceServerId": "RHEL-6-64-TEMPLATE",
+            "cpu": 1,
+            "memoryGB": 1,
+            "type": "standard",
+        }
+    )
     r = api.post(f"/v2/servers/{api.a}", data=near, headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "body.name" in r.json()["modelState"]
     assert api.snapshot(roots) == before
     assert api.get(f"/v2/datacenters/{api.a}").status_code == 200  # still serving
 
 
-@pytest.mark.parametrize("name", ["Grüße", "日本のサーバー", "🚀 launch", "مجموعة", "e\u0301\u0301", "tab\tand  spaces",
-                                  "'; DROP TABLE groups; --", "<script>alert(1)</script>", "a" * 200])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Grüße",
+        "日本のサーバー",
+        "🚀 launch",
+        "مجموعة",
+        "e\u0301\u0301",
+        "tab\tand  spaces",
+        "'; DROP TABLE groups; --",
+        "<script>alert(1)</script>",
+        "a" * 200,
+    ],
+)
 def test_unicode_and_hostile_group_names_round_trip(edge_world, name):
     _sb, api, _values, _roots, default = edge_world
-    created = api.post(f"/v2/groups/{api.a}", json={"name": name, "parentGroupId": default,
-                                                    "description": name[::-1]})
+    created = api.post(f"/v2/groups/{api.a}", json={"name": name, "parentGroupId": default, "description": name[::-1]})
     assert created.status_code == 201, created.text[:200]
     group = api.tree(created.json()["id"], detailed=False)
     assert group["name"] == name and group.get("description") == name[::-1]
@@ -104,8 +145,17 @@ def test_unicode_and_hostile_group_names_round_trip(edge_world, name):
 def test_non_ascii_server_names_are_refused_naming_the_field(edge_world, name):
     _sb, api, _values, roots, default = edge_world
     before = api.snapshot(roots)
-    r = api.post(f"/v2/servers/{api.a}", json={"name": name, "groupId": default, "sourceServerId": "RHEL-6-64-TEMPLATE",
-                                               "cpu": 1, "memoryGB": 1, "type": "standard"})
+    r = api.post(
+        f"/v2/servers/{api.a}",
+        json={
+            "name": name,
+            "groupId": default,
+            "sourceServerId": "RHEL-6-64-TEMPLATE",
+            "cpu": 1,
+            "memoryGB": 1,
+            "type": "standard",
+        },
+    )
     assert r.status_code == 400 and "body.name" in r.json()["modelState"], r.text[:200]
     assert api.snapshot(roots) == before
 
@@ -113,14 +163,29 @@ def test_non_ascii_server_names_are_refused_naming_the_field(edge_world, name):
 def test_unicode_description_round_trips_on_a_server(edge_world):
     _sb, api, values, _roots, _ = edge_world
     text = "Ünïcødé 🚀 سيرفر \u200b end"
-    r = api.patch(f"/v2/servers/{api.a}/{values['server']}", json=[{"op": "set", "member": "description", "value": text}])
+    r = api.patch(
+        f"/v2/servers/{api.a}/{values['server']}", json=[{"op": "set", "member": "description", "value": text}]
+    )
     assert r.status_code == 204, r.text[:200]
     assert api.ok_json("GET", f"/v2/servers/{api.a}/{values['server']}")["description"] == text
 
 
-HOSTILE_IDS = ["..%2F..%2Fetc%2Fpasswd", "%2e%2e", "..%5c..%5cwindows", "%00", "wa1aliasedge01%00.json",
-               "' OR '1'='1", "1;DROP TABLE servers", "*", "%25", "x" * 5000, "%F0%9F%9A%80", "..",
-               "wa1aliasedge01%2F..%2F..", "%C0%AE%C0%AE"]
+HOSTILE_IDS = [
+    "..%2F..%2Fetc%2Fpasswd",
+    "%2e%2e",
+    "..%5c..%5cwindows",
+    "%00",
+    "wa1aliasedge01%00.json",
+    "' OR '1'='1",
+    "1;DROP TABLE servers",
+    "*",
+    "%25",
+    "x" * 5000,
+    "%F0%9F%9A%80",
+    "..",
+    "wa1aliasedge01%2F..%2F..",
+    "%C0%AE%C0%AE",
+]
 
 
 @pytest.mark.parametrize("kind", ["servers", "groups", "status"])
@@ -128,14 +193,21 @@ def test_path_traversal_and_injection_ids_are_not_found(edge_world, kind):
     sb, api, _values, roots, _ = edge_world
     before = api.snapshot(roots)
     for bad in HOSTILE_IDS:
-        path = {"servers": f"/v2/servers/{api.a}/{bad}", "groups": f"/v2/groups/{api.a}/{bad}",
-                "status": f"/v2/operations/{api.a}/status/{bad}"}[kind]
+        path = {
+            "servers": f"/v2/servers/{api.a}/{bad}",
+            "groups": f"/v2/groups/{api.a}/{bad}",
+            "status": f"/v2/operations/{api.a}/status/{bad}",
+        }[kind]
         methods = ("GET",) if kind == "status" else ("GET", "DELETE", "PATCH")
         for method in methods:
             # send the path exactly as written (no client-side normalisation of "..")
             session = requests.Session()
-            request = requests.Request(method, sb.url + path, json=[{"op": "set", "member": "description", "value": "x"}],
-                                       headers={"Authorization": f"Bearer {api.token}"}).prepare()
+            request = requests.Request(
+                method,
+                sb.url + path,
+                json=[{"op": "set", "member": "description", "value": "x"}],
+                headers={"Authorization": f"Bearer {api.token}"},
+            ).prepare()
             request.url = sb.url + path
             r = session.send(request, timeout=10)
             assert r.status_code in (400, 404), f"{method} {path[:80]} -> {r.status_code} {r.text[:200]}"
@@ -161,9 +233,11 @@ def test_odd_query_values_never_break_a_read(edge_world):
     _sb, api, values, roots, _ = edge_world
     odd = ["", "detailed" * 1000, "DETAILED", "true", "%00", "☃", "1e309", "-1", "[]"]
     for value in odd:
-        for path, name in [(f"/v2/groups/{api.a}/{roots[0]}", "serverDetail"),
-                           (f"/v2/servers/{api.a}/{values['server']}", "uuid"),
-                           (f"/v2/datacenters/{api.a}/WA1", "groupLinks")]:
+        for path, name in [
+            (f"/v2/groups/{api.a}/{roots[0]}", "serverDetail"),
+            (f"/v2/servers/{api.a}/{values['server']}", "uuid"),
+            (f"/v2/datacenters/{api.a}/WA1", "groupLinks"),
+        ]:
             r = api.get(path, params={name: value})
             assert r.status_code in (200, 400, 404), (path, name, value, r.status_code)
 
@@ -171,10 +245,11 @@ def test_odd_query_values_never_break_a_read(edge_world):
 def test_oversized_headers_and_urls_never_break_the_sandbox(edge_world):
     sb, api, values, _roots, _ = edge_world
     for headers, path, allowed in [
-            ({"X-Filler": "a" * 70_000}, f"/v2/datacenters/{api.a}", (200, 400, 431)),
-            ({}, f"/v2/servers/{api.a}/" + "a" * 70_000, (400, 404, 414)),
-            # unknown query parameters are ignored, as the real API did
-            ({}, f"/v2/groups/{api.a}/{values['group']}?" + "&".join(f"p{i}=v" for i in range(5000)), (200,))]:
+        ({"X-Filler": "a" * 70_000}, f"/v2/datacenters/{api.a}", (200, 400, 431)),
+        ({}, f"/v2/servers/{api.a}/" + "a" * 70_000, (400, 404, 414)),
+        # unknown query parameters are ignored, as the real API did
+        ({}, f"/v2/groups/{api.a}/{values['group']}?" + "&".join(f"p{i}=v" for i in range(5000)), (200,)),
+    ]:
         try:
             r = api.get(path, headers=headers)
             assert r.status_code in allowed, (path[:60], r.status_code)
@@ -186,11 +261,23 @@ def test_oversized_headers_and_urls_never_break_the_sandbox(edge_world):
 def test_refused_creates_consume_no_name_number_and_no_job_id(edge_world):
     """Nothing half-made: a refused create leaves no trace, not even a used counter."""
     _sb, api, _values, _roots, default = edge_world
-    body = {"name": "cnt", "groupId": default, "sourceServerId": "RHEL-6-64-TEMPLATE", "cpu": 1, "memoryGB": 1,
-            "type": "standard"}
+    body = {
+        "name": "cnt",
+        "groupId": default,
+        "sourceServerId": "RHEL-6-64-TEMPLATE",
+        "cpu": 1,
+        "memoryGB": 1,
+        "type": "standard",
+    }
     first = api.ok_json("POST", f"/v2/servers/{api.a}", json=body)
-    for broken in ({"cpu": 99}, {"memoryGB": 0}, {"sourceServerId": "NOPE"}, {"groupId": "f" * 32},
-                   {"password": "a;b"}, {"additionalDisks": [{"sizeGB": 5000, "type": "raw"}]}):
+    for broken in (
+        {"cpu": 99},
+        {"memoryGB": 0},
+        {"sourceServerId": "NOPE"},
+        {"groupId": "f" * 32},
+        {"password": "a;b"},
+        {"additionalDisks": [{"sizeGB": 5000, "type": "raw"}]},
+    ):
         r = api.post(f"/v2/servers/{api.a}", json={**body, **broken})
         assert r.status_code == 400, (broken, r.status_code)
     second = api.ok_json("POST", f"/v2/servers/{api.a}", json=body)

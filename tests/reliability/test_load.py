@@ -32,9 +32,20 @@ class ThreadServer:
 
     def __init__(self, app):
         # the same uvicorn settings as clc_notebook.sandbox.server.Sandbox
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                   access_log=False, lifespan="off", http="h11", loop="asyncio",
-                                                   ws="none", server_header=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=0,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                http="h11",
+                loop="asyncio",
+                ws="none",
+                server_header=False,
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):
@@ -53,18 +64,25 @@ class ThreadServer:
 def bare_app(payloads: dict[str, bytes]) -> Starlette:
     """The ceiling: routes answering fixed JSON bytes, the same bytes the sandbox answered for each
     kind of read, so the ratio measures the sandbox's own work (auth, SQLite, shaping, JSON)."""
+
     def endpoint(payload: bytes):
         async def answer(request):
             return Response(payload, media_type="application/json")
+
         return answer
+
     return Starlette(routes=[Route(f"/bare/{name}/{{n}}", endpoint(body)) for name, body in payloads.items()])
 
 
 def load(url: str, paths: list[str], token: str | None = None) -> dict:
     env = {**os.environ, "CLC_LOAD_TOKEN": token or ""}
-    out = subprocess.run([sys.executable, str(LOADGEN), url, *paths, "--seconds", str(SECONDS),
-                          "--threads", str(THREADS)], capture_output=True, text=True, env=env,
-                         timeout=SECONDS * 10 + 60)
+    out = subprocess.run(
+        [sys.executable, str(LOADGEN), url, *paths, "--seconds", str(SECONDS), "--threads", str(THREADS)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=SECONDS * 10 + 60,
+    )
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -96,15 +114,37 @@ def test_read_throughput_against_bare_starlette_ceiling():
             }
     for name, r in results.items():
         assert r["errors"] == 0 and r["requests"] > 0, (name, r)
-    bare = {"server_read": (results["bare_server_1"]["rps"] + results["bare_server_2"]["rps"]) / 2,
-            "group_read_detailed": results["bare_group"]["rps"], "root_read_detailed_1000": results["bare_root"]["rps"]}
-    bare_p99 = {"server_read": (results["bare_server_1"]["p99_ms"] + results["bare_server_2"]["p99_ms"]) / 2,
-                "group_read_detailed": results["bare_group"]["p99_ms"],
-                "root_read_detailed_1000": results["bare_root"]["p99_ms"]}
-    figures = {name: {**r, **({"rps_ratio_to_bare": round(r["rps"] / bare[name], 3),
-                               "p99_ratio_to_bare": round(r["p99_ms"] / max(bare_p99[name], 0.01), 2)}
-                              if name in bare else {})}
-               for name, r in results.items()}
+    bare = {
+        "server_read": (results["bare_server_1"]["rps"] + results["bare_server_2"]["rps"]) / 2,
+        "group_read_detailed": results["bare_group"]["rps"],
+        "root_read_detailed_1000": results["bare_root"]["rps"],
+    }
+    bare_p99 = {
+        "server_read": (results["bare_server_1"]["p99_ms"] + results["bare_server_2"]["p99_ms"]) / 2,
+        "group_read_detailed": results["bare_group"]["p99_ms"],
+        "root_read_detailed_1000": results["bare_root"]["p99_ms"],
+    }
+    figures = {
+        name: {
+            **r,
+            **(
+                {
+                    "rps_ratio_to_bare": round(r["rps"] / bare[name], 3),
+                    "p99_ratio_to_bare": round(r["p99_ms"] / max(bare_p99[name], 0.01), 2),
+                }
+                if name in bare
+                else {}
+            ),
+        }
+        for name, r in results.items()
+    }
     payload_kb = {name: round(len(body) / 1024, 1) for name, body in payloads.items()}
-    record_figure("load", seconds_per_window=SECONDS, client_threads=THREADS, servers_in_account=len(servers),
-                  servers_per_group_read=round(per_group, 1), payload_kb=payload_kb, **figures)
+    record_figure(
+        "load",
+        seconds_per_window=SECONDS,
+        client_threads=THREADS,
+        servers_in_account=len(servers),
+        servers_per_group_read=round(per_group, 1),
+        payload_kb=payload_kb,
+        **figures,
+    )

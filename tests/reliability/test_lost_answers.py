@@ -22,8 +22,11 @@ def drop_first(method: str, path: str) -> dict:
 
 def sandbox_jobs(sb: Sandbox, kind: str | None = None, target: str | None = None) -> list[dict]:
     """Jobs of the sandbox's ledger, narrowed by kind and target."""
-    return [r for r in ledger(sb) if (kind is None or r["kind"] == kind)
-            and (target is None or str(r["target"]).lower() == target.lower())]
+    return [
+        r
+        for r in ledger(sb)
+        if (kind is None or r["kind"] == kind) and (target is None or str(r["target"]).lower() == target.lower())
+    ]
 
 
 def lost_answers(s: clc.Session) -> int:
@@ -166,8 +169,9 @@ def test_followed_job_that_failed_is_reported_not_waited_out(session, kind):
     assert lost_answers(s) >= 1, "precondition: the answer was dropped"
     with pytest.raises(clc.ClcError) as caught:
         job.wait(timeout=4, poll=0.05)
-    assert not isinstance(caught.value, clc.JobTimeoutError), \
+    assert not isinstance(caught.value, clc.JobTimeoutError), (
         f"{kind}: a failed job was waited out to the deadline: {caught.value}"
+    )
 
 
 def test_create_cut_before_processing_is_not_mistaken_for_an_earlier_same_name_server(session):
@@ -178,8 +182,9 @@ def test_create_cut_before_processing_is_not_mistaken_for_an_earlier_same_name_s
     first.wait(timeout=30, poll=0.01)
     sb.set_faults(drop_first_before("POST", r"^/v2/servers/[^/]+$"))
     try:
-        second = s.create_server(name="twin", group_id=s.default_group, template="RHEL-6-64-TEMPLATE",
-                                 cpu=1, memory_gb=1)
+        second = s.create_server(
+            name="twin", group_id=s.default_group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1
+        )
     except clc.TransportError:
         second = None  # an honest "not created" is fine
     finally:
@@ -188,6 +193,7 @@ def test_create_cut_before_processing_is_not_mistaken_for_an_earlier_same_name_s
     twins = sorted(n for n in s.servers(dc="WA1")["name"] if n.startswith("WA1ALIASTWIN"))
     if second is not None:
         second.wait(timeout=30, poll=0.01)
-        assert second.server()["id"] != first.server()["id"], \
+        assert second.server()["id"] != first.server()["id"], (
             f"the second create returned the first server; servers: {twins}"
+        )
         assert twins == ["WA1ALIASTWIN01", "WA1ALIASTWIN02"], twins

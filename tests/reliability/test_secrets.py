@@ -67,8 +67,9 @@ def test_client_keeps_secrets_out_of_history_logs_reprs_and_errors(caplog, capsy
         s = clc.connect(url=sb.url, username=sb.username, password=sb.password, quiet=True)
         groups = s.groups("WA1")
         group_id = groups.loc[groups["name"] == "Default Group", "id"].iloc[0]
-        job = s.create_server(name="sec", group_id=group_id, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1,
-                              password=SERVER_PASSWORD)
+        job = s.create_server(
+            name="sec", group_id=group_id, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1, password=SERVER_PASSWORD
+        )
         job.wait(timeout=60, poll=0.01, progress=True)
         server = job.server()
         texts += [repr(job), str(job), repr(server), str(server)]
@@ -86,8 +87,14 @@ def test_client_keeps_secrets_out_of_history_logs_reprs_and_errors(caplog, capsy
         # error paths: every exception text and repr
         problems = []
         with pytest.raises(clc.ValidationError) as bad:
-            s.create_server(name="sec", group_id=group_id, template="RHEL-6-64-TEMPLATE", cpu=99, memory_gb=1,
-                            password=SERVER_PASSWORD)
+            s.create_server(
+                name="sec",
+                group_id=group_id,
+                template="RHEL-6-64-TEMPLATE",
+                cpu=99,
+                memory_gb=1,
+                password=SERVER_PASSWORD,
+            )
         problems.append(bad.value)
         with pytest.raises(clc.NotFoundError) as missing:
             s.server("wa1aliasnope01")
@@ -104,8 +111,12 @@ def test_client_keeps_secrets_out_of_history_logs_reprs_and_errors(caplog, capsy
             token_only.datacenters()  # an expired token and no password: a clear error
         problems.append(expired.value)
         for exc in problems:
-            texts += [str(exc), repr(exc), json.dumps(getattr(exc, "body", None), default=str),
-                      json.dumps(getattr(exc, "model_state", None), default=str)]
+            texts += [
+                str(exc),
+                repr(exc),
+                json.dumps(getattr(exc, "body", None), default=str),
+                json.dumps(getattr(exc, "model_state", None), default=str),
+            ]
             assert str(exc).strip()
         spy.collect_sessions([s, token_only])
         s.close()
@@ -147,8 +158,7 @@ def test_running_a_notebook_shows_no_password_or_token(path, tmp_path, monkeypat
     monkeypatch.setenv("CLC_TOKEN_SPY", str(spy_file))
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(SPY_CELL))
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     nb.cells.pop(0)
     tokens = set(spy_file.read_text().split()) if spy_file.exists() else set()
     assert tokens, "the notebook logged in (or used a token) but the spy saw no token"

@@ -20,7 +20,7 @@ def bound(s: clc.Session) -> float:
     """The longest a call may take by the client's own settings: every attempt times out, with back-off."""
     st = s.settings if hasattr(s, "settings") else s.transport.settings
     attempts = st.retries + 1
-    backoff = sum(min(st.backoff * 2 ** i, st.backoff_max) for i in range(st.retries))
+    backoff = sum(min(st.backoff * 2**i, st.backoff_max) for i in range(st.retries))
     return attempts * (READ_TIMEOUT + 0.1) + backoff + 2.0  # 2 s for a loaded 2-core machine
 
 
@@ -52,8 +52,9 @@ def test_create_under_timeout_fails_cleanly_and_never_duplicates(slow_sandbox):
     sb = slow_sandbox
     s = clc.connect(url=sb.url, username=sb.username, password=sb.password, timeout=(2, READ_TIMEOUT), quiet=True)
     api = Api(sb.url, sb.username, sb.password)
-    default = next(g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
-                   if g["name"] == "Default Group")
+    default = next(
+        g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False)) if g["name"] == "Default Group"
+    )
     try:
         sb.set_faults({"latency_ms": 1000})
         started = time.monotonic()
@@ -72,7 +73,7 @@ def test_create_under_timeout_fails_cleanly_and_never_duplicates(slow_sandbox):
 
 def test_job_wait_honours_its_deadline():
     # polls mode with a huge step: the job never moves however often it is read
-    with Sandbox(mode="polls", polls_per_step=10 ** 6) as sb:
+    with Sandbox(mode="polls", polls_per_step=10**6) as sb:
         s = clc.connect(url=sb.url, username=sb.username, password=sb.password, quiet=True)
         try:
             groups = s.groups("WA1")
@@ -86,8 +87,7 @@ def test_job_wait_honours_its_deadline():
             assert caught.value.jobs and caught.value.jobs[0] is job
             assert job.id in str(caught.value)
 
-            second = s.create_server(name="stuck", group_id=group_id, template="RHEL-6-64-TEMPLATE",
-                                     cpu=1, memory_gb=1)
+            second = s.create_server(name="stuck", group_id=group_id, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1)
             started = time.monotonic()
             with pytest.raises(clc.JobTimeoutError) as caught:
                 clc.JobSet([job, second]).wait(timeout=0.5, poll=0.1)
@@ -100,14 +100,16 @@ def test_job_wait_honours_its_deadline():
 def test_a_server_that_accepts_but_never_answers_cannot_hang_a_call():
     """A listening socket nobody serves: the connection opens (kernel backlog), no byte comes back."""
     import socket
+
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(64)
         url = f"http://127.0.0.1:{silent.getsockname()[1]}"
         started = time.monotonic()
         with pytest.raises(clc.ClcError) as caught:
-            clc.connect(url=url, username="demouser1", password="mypassword", timeout=(1, READ_TIMEOUT), quiet=True,
-                        retries=2)
+            clc.connect(
+                url=url, username="demouser1", password="mypassword", timeout=(1, READ_TIMEOUT), quiet=True, retries=2
+            )
         elapsed = time.monotonic() - started
     assert isinstance(caught.value, clc.TransportError), repr(caught.value)
     assert elapsed < 30, f"a silent server held the call for {elapsed:.1f}s"
@@ -116,6 +118,7 @@ def test_a_server_that_accepts_but_never_answers_cannot_hang_a_call():
 
 def test_a_sandbox_that_is_down_gives_a_clear_error_quickly():
     import socket
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again before we connect: nothing listens there
@@ -133,6 +136,7 @@ def test_a_refused_connection_is_retried_a_bounded_number_of_times(call, monkeyp
     """Retries must not multiply (urllib3's Retry inside the transport's own loop): at most
     `retries + 1` connection attempts per call, so a notebook learns quickly that nothing listens."""
     import socket
+
     import urllib3.util.connection as connection
 
     attempts = []

@@ -8,9 +8,9 @@ faults. Helpers live in sandbox_helpers.py (a unique module name: other test fol
 from __future__ import annotations
 
 import pytest
+from sandbox_helpers import Api
 
 from clc_notebook.sandbox import Sandbox
-from sandbox_helpers import Api
 
 
 @pytest.fixture(scope="session")

@@ -18,9 +18,17 @@ FINAL = ("succeeded", "failed")
 def server_body(**overrides) -> dict:
     """A valid Create Server body (the tutorial's), with `overrides` applied (None removes a key)."""
     body = {
-        "name": "web", "description": "My web server", "groupId": DEFAULT_GROUP,
-        "sourceServerId": "RHEL-6-64-TEMPLATE", "isManagedOS": False, "networkId": NETWORK,
-        "password": "P@ssw0rd1", "cpu": 2, "memoryGB": 4, "type": "standard", "storageType": "standard",
+        "name": "web",
+        "description": "My web server",
+        "groupId": DEFAULT_GROUP,
+        "sourceServerId": "RHEL-6-64-TEMPLATE",
+        "isManagedOS": False,
+        "networkId": NETWORK,
+        "password": "P@ssw0rd1",
+        "cpu": 2,
+        "memoryGB": 4,
+        "type": "standard",
+        "storageType": "standard",
     }
     for key, value in overrides.items():
         if value is None:
@@ -40,8 +48,11 @@ class Api:
         self.login()
 
     def login(self) -> str:
-        r = requests.post(f"{self.url}/v2/authentication/login",
-                          json={"username": self.sb.username, "password": self.sb.password}, timeout=10)
+        r = requests.post(
+            f"{self.url}/v2/authentication/login",
+            json={"username": self.sb.username, "password": self.sb.password},
+            timeout=10,
+        )
         assert r.status_code == 200, r.text
         self.token = r.json()["bearerToken"]
         self.http.headers["Authorization"] = f"Bearer {self.token}"
@@ -106,7 +117,6 @@ class Api:
 
         walk(self.group(ROOT, detailed=True))
         return out
-
 
 
 def rels(obj: dict) -> dict:

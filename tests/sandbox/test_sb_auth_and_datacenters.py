@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sandbox_helpers import ALIAS, NETWORK, ROOT, rels
 
 from clc_notebook.sandbox import Sandbox
-from sandbox_helpers import ALIAS, NETWORK, ROOT, rels
 
 BAD_LOGIN = "We didn't recognize the username or password you entered. Please try again."
 
@@ -20,20 +20,30 @@ def test_login_shape_and_random_tokens(sandbox):
     assert "mypassword" not in first["bearerToken"] and len(first["bearerToken"]) >= 40
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"json": {"UserName": "demouser1", "PASSWORD": "mypassword"}},
-    {"data": {"username": "demouser1", "password": "mypassword"}},
-    {"data": '{"username":"demouser1","password":"mypassword"}', "headers": {"Content-Type": "Application/JSON"}},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"json": {"UserName": "demouser1", "PASSWORD": "mypassword"}},
+        {"data": {"username": "demouser1", "password": "mypassword"}},
+        {"data": '{"username":"demouser1","password":"mypassword"}', "headers": {"Content-Type": "Application/JSON"}},
+    ],
+)
 def test_login_accepts_case_insensitive_keys_and_form_bodies(sandbox, kwargs):
     r = requests.post(f"{sandbox.url}/v2/authentication/login", **kwargs)
     assert r.status_code == 200 and r.json()["accountAlias"] == "ALIAS"
 
 
-@pytest.mark.parametrize("body", [
-    {"username": "demouser1", "password": "wrong"}, {"username": "nobody", "password": "mypassword"},
-    {"username": "demouser1"}, {}, [], {"username": 1, "password": 2},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "demouser1", "password": "wrong"},
+        {"username": "nobody", "password": "mypassword"},
+        {"username": "demouser1"},
+        {},
+        [],
+        {"username": 1, "password": 2},
+    ],
+)
 def test_bad_login_is_400_with_the_documented_message(sandbox, body):
     r = requests.post(f"{sandbox.url}/v2/authentication/login", json=body)
     assert r.status_code == 400 and r.json() == {"message": BAD_LOGIN}
@@ -59,18 +69,26 @@ def test_expired_tokens_are_401_and_a_new_login_works(api, sandbox):
 
 def test_token_ttl_is_configurable():
     with Sandbox(mode="polls", token_ttl=60) as sb:
-        token = requests.post(f"{sb.url}/v2/authentication/login",
-                              json={"username": sb.username, "password": sb.password}).json()["bearerToken"]
+        token = requests.post(
+            f"{sb.url}/v2/authentication/login", json={"username": sb.username, "password": sb.password}
+        ).json()["bearerToken"]
         headers = {"Authorization": f"Bearer {token}"}
         assert requests.get(f"{sb.url}/v2/datacenters/ALIAS", headers=headers).status_code == 200
         assert requests.put(f"{sb.url}/sandbox/clock", json={"advance": 61}).status_code == 200
         assert requests.get(f"{sb.url}/v2/datacenters/ALIAS", headers=headers).status_code == 401
 
 
-@pytest.mark.parametrize("path", [
-    "/v2/datacenters/OTHER", "/v2/datacenters/OTHER/WA1", f"/v2/groups/OTHER/{ROOT}",
-    "/v2/servers/OTHER/wa1aliasweb01", "/v2/operations/OTHER/status/wa1-1", "/v2/accounts/OTHER/customFields",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/datacenters/OTHER",
+        "/v2/datacenters/OTHER/WA1",
+        f"/v2/groups/OTHER/{ROOT}",
+        "/v2/servers/OTHER/wa1aliasweb01",
+        "/v2/operations/OTHER/status/wa1-1",
+        "/v2/accounts/OTHER/customFields",
+    ],
+)
 def test_another_accounts_alias_is_403(api, path):
     r = api.get(path)
     assert r.status_code == 403 and r.json()["message"]
@@ -109,11 +127,11 @@ def test_unknown_datacenter_is_404(api):
 def test_deployment_capabilities_shape(api):
     caps = api.get(f"/v2/datacenters/{ALIAS}/wa1/deploymentCapabilities").json()
     assert caps["dataCenterEnabled"] is True and caps["supportsBareMetalServers"] is False
-    assert caps["deployableNetworks"] == [{"name": "My Network", "networkId": NETWORK, "type": "private",
-                                           "accountID": "ALIAS"}]
+    assert caps["deployableNetworks"] == [
+        {"name": "My Network", "networkId": NETWORK, "type": "private", "accountID": "ALIAS"}
+    ]
     for template in caps["templates"]:
-        assert set(template) >= {"name", "osType", "description", "storageSizeGB", "capabilities",
-                                 "reservedDrivePaths"}
+        assert set(template) >= {"name", "osType", "description", "storageSizeGB", "capabilities", "reservedDrivePaths"}
     win = next(t for t in caps["templates"] if t["name"] == "WIN2012R2DTC-64")
     assert win["reservedDrivePaths"] == ["a", "b", "c", "d"] and win["drivePathLength"] == 1
     va1 = api.get(f"/v2/datacenters/{ALIAS}/va1/deploymentCapabilities").json()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sandbox_helpers import ALIAS, rels, server_body
 
 from clc_notebook.sandbox import Sandbox
-from sandbox_helpers import ALIAS, rels, server_body
 
 
 def _put_faults(sandbox, config):
@@ -76,12 +76,23 @@ def test_latency_and_spikes_are_accepted_and_reported(sandbox, api):
     assert api.get(f"/v2/datacenters/{ALIAS}").status_code == 200
 
 
-@pytest.mark.parametrize("config", [
-    {"errors": [{"rate": 2}]}, {"errors": [{"rate": 0.1, "status": 200}]}, {"errors": {"rate": 1}},
-    {"drops": [{"rate": 0.1, "methods": ["FETCH"]}]}, {"drops": [{"rate": 0.1, "path": "("}]},
-    {"latency_ms": -1}, {"spikes": {"rate": 0.1, "ms": "x"}}, {"job_failure_rate": 1.5}, {"seed": "x"},
-    {"colour": "red"}, [1], {"errors": [{"rate": 0.1, "bogus": 1}]},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"errors": [{"rate": 2}]},
+        {"errors": [{"rate": 0.1, "status": 200}]},
+        {"errors": {"rate": 1}},
+        {"drops": [{"rate": 0.1, "methods": ["FETCH"]}]},
+        {"drops": [{"rate": 0.1, "path": "("}]},
+        {"latency_ms": -1},
+        {"spikes": {"rate": 0.1, "ms": "x"}},
+        {"job_failure_rate": 1.5},
+        {"seed": "x"},
+        {"colour": "red"},
+        [1],
+        {"errors": [{"rate": 0.1, "bogus": 1}]},
+    ],
+)
 def test_bad_fault_config_is_400_and_keeps_the_old_one(sandbox, config):
     _put_faults(sandbox, {"latency_ms": 1})
     r = requests.put(f"{sandbox.url}/sandbox/faults", json=config)
@@ -123,8 +134,12 @@ def test_control_plane_can_be_switched_off():
     with Sandbox(mode="polls", control_plane=False) as sb:
         for method, path in (("GET", "/sandbox/health"), ("POST", "/sandbox/reset"), ("PUT", "/sandbox/faults")):
             assert requests.request(method, sb.url + path).status_code == 404
-        assert requests.post(f"{sb.url}/v2/authentication/login",
-                             json={"username": sb.username, "password": sb.password}).status_code == 200
+        assert (
+            requests.post(
+                f"{sb.url}/v2/authentication/login", json={"username": sb.username, "password": sb.password}
+            ).status_code
+            == 200
+        )
 
 
 def test_faults_given_at_construction():
@@ -138,6 +153,8 @@ def test_job_ledger(sandbox, api):
     [item] = api.post(f"/v2/operations/{ALIAS}/servers/reboot", json=[server["id"]]).json()
     ledger = requests.get(f"{sandbox.url}/sandbox/jobs").json()
     assert [(j["kind"], j["target"], j["settled"]) for j in ledger] == [
-        ("create", server["id"], True), ("reboot", server["id"], False)]
+        ("create", server["id"], True),
+        ("reboot", server["id"], False),
+    ]
     assert ledger[1]["id"] == item["links"][0]["id"] and ledger[1]["outcome"] == "succeeded"
     assert sandbox.jobs() == ledger

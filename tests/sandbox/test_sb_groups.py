@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sandbox_helpers import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, ROOT, TEMPLATES_GROUP, rels
 
 
@@ -86,8 +85,9 @@ def test_create_group_201_location_and_shape(api):
 
 
 def test_create_group_form_encoded_as_the_python_sdk_sends_it(api):
-    r = api.post(f"/v2/groups/{ALIAS}", data={"name": "formed", "description": "by form",
-                                              "parentGroupId": DEFAULT_GROUP})
+    r = api.post(
+        f"/v2/groups/{ALIAS}", data={"name": "formed", "description": "by form", "parentGroupId": DEFAULT_GROUP}
+    )
     assert r.status_code == 201 and r.json()["description"] == "by form"
 
 
@@ -96,14 +96,17 @@ def test_create_group_with_custom_fields(api):
     assert body["customFields"][0]["displayValue"] == "me"
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"parentGroupId": DEFAULT_GROUP}, "body.name"),
-    ({"name": "  ", "parentGroupId": DEFAULT_GROUP}, "body.name"),
-    ({"name": "x"}, "body.parentGroupId"),
-    ({"name": "x", "parentGroupId": "f" * 32}, "body.parentGroupId"),
-    ({"name": "x", "parentGroupId": ARCHIVE_GROUP}, "body.parentGroupId"),
-    ({"name": "x", "parentGroupId": DEFAULT_GROUP, "customFields": [{"id": "nope"}]}, "body.customFields[0].id"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"parentGroupId": DEFAULT_GROUP}, "body.name"),
+        ({"name": "  ", "parentGroupId": DEFAULT_GROUP}, "body.name"),
+        ({"name": "x"}, "body.parentGroupId"),
+        ({"name": "x", "parentGroupId": "f" * 32}, "body.parentGroupId"),
+        ({"name": "x", "parentGroupId": ARCHIVE_GROUP}, "body.parentGroupId"),
+        ({"name": "x", "parentGroupId": DEFAULT_GROUP, "customFields": [{"id": "nope"}]}, "body.customFields[0].id"),
+    ],
+)
 def test_create_group_validation(api, payload, field):
     before = api.group(ROOT)
     r = api.post(f"/v2/groups/{ALIAS}", json=payload)
@@ -114,12 +117,19 @@ def test_create_group_validation(api, payload, field):
 def test_patch_group_members(api):
     g = _create(api)
     other = _create(api, "Other")
-    r = api.patch(f"/v2/groups/{ALIAS}/{g['id']}", json=[
-        {"op": "set", "member": "name", "value": "Web Tier"},
-        {"op": "set", "member": "description", "value": "front-end servers"},
-        {"op": "set", "member": "parentGroupId", "value": other["id"]},
-        {"op": "set", "member": "customFields", "value": [{"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "value": "silver"}]},
-    ])
+    r = api.patch(
+        f"/v2/groups/{ALIAS}/{g['id']}",
+        json=[
+            {"op": "set", "member": "name", "value": "Web Tier"},
+            {"op": "set", "member": "description", "value": "front-end servers"},
+            {"op": "set", "member": "parentGroupId", "value": other["id"]},
+            {
+                "op": "set",
+                "member": "customFields",
+                "value": [{"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "value": "silver"}],
+            },
+        ],
+    )
     assert r.status_code == 204 and r.content == b""
     got = api.group(g["id"])
     assert (got["name"], got["description"]) == ("Web Tier", "front-end servers")
@@ -127,12 +137,15 @@ def test_patch_group_members(api):
     assert got["customFields"][0]["displayValue"] == "Silver"
 
 
-@pytest.mark.parametrize("member, value, field", [
-    ("name", "", "body.name"),
-    ("parentGroupId", "f" * 32, "body.parentGroupId"),
-    ("parentGroupId", ARCHIVE_GROUP, "body.parentGroupId"),
-    ("colour", "red", "body[0].member"),
-])
+@pytest.mark.parametrize(
+    "member, value, field",
+    [
+        ("name", "", "body.name"),
+        ("parentGroupId", "f" * 32, "body.parentGroupId"),
+        ("parentGroupId", ARCHIVE_GROUP, "body.parentGroupId"),
+        ("colour", "red", "body[0].member"),
+    ],
+)
 def test_patch_group_validation(api, member, value, field):
     g = _create(api)
     r = api.patch(f"/v2/groups/{ALIAS}/{g['id']}", json=[{"op": "set", "member": member, "value": value}])
@@ -143,7 +156,9 @@ def test_patch_group_validation(api, member, value, field):
 def test_group_cannot_move_under_its_own_descendant(api):
     g = _create(api)
     child = _create(api, "child", parent=g["id"])
-    r = api.patch(f"/v2/groups/{ALIAS}/{g['id']}", json=[{"op": "set", "member": "parentGroupId", "value": child["id"]}])
+    r = api.patch(
+        f"/v2/groups/{ALIAS}/{g['id']}", json=[{"op": "set", "member": "parentGroupId", "value": child["id"]}]
+    )
     assert r.status_code == 400 and "body.parentGroupId" in r.json()["modelState"]
 
 
@@ -179,8 +194,10 @@ def test_permanent_groups_cannot_be_deleted(api, gid):
 def test_defaults_get_post_and_inheritance(api):
     empty = api.get(f"/v2/groups/{ALIAS}/{DEFAULT_GROUP}/defaults").json()
     assert empty["cpu"] == {"inherited": False} and empty["primaryDns"]["inherited"] is True
-    r = api.post(f"/v2/groups/{ALIAS}/{DEFAULT_GROUP}/defaults",
-                 json={"cpu": "2", "memoryGB": 4, "templateName": "centos-6-64-template", "primaryDns": "10.0.0.2"})
+    r = api.post(
+        f"/v2/groups/{ALIAS}/{DEFAULT_GROUP}/defaults",
+        json={"cpu": "2", "memoryGB": 4, "templateName": "centos-6-64-template", "primaryDns": "10.0.0.2"},
+    )
     assert r.status_code == 200
     assert r.json()["cpu"] == {"value": 2, "inherited": False}
     assert r.json()["templateName"] == {"value": "CENTOS-6-64-TEMPLATE", "inherited": False}
@@ -190,10 +207,16 @@ def test_defaults_get_post_and_inheritance(api):
     assert inherited["networkId"] == {"inherited": False}
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"cpu": 17}, "body.cpu"), ({"memoryGB": 0}, "body.memoryGB"), ({"networkId": "nope"}, "body.networkId"),
-    ({"primaryDns": "x"}, "body.primaryDns"), ({"templateName": "NOPE"}, "body.templateName"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"cpu": 17}, "body.cpu"),
+        ({"memoryGB": 0}, "body.memoryGB"),
+        ({"networkId": "nope"}, "body.networkId"),
+        ({"primaryDns": "x"}, "body.primaryDns"),
+        ({"templateName": "NOPE"}, "body.templateName"),
+    ],
+)
 def test_defaults_validation(api, payload, field):
     r = api.post(f"/v2/groups/{ALIAS}/{DEFAULT_GROUP}/defaults", json=payload)
     assert r.status_code == 400 and field in r.json()["modelState"]

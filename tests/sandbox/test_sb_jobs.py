@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 import requests
+from sandbox_helpers import ALIAS, Api, rels, server_body
 
 from clc_notebook.sandbox import Sandbox
-from sandbox_helpers import ALIAS, Api, rels, server_body
 
 
 @pytest.fixture
@@ -63,7 +63,12 @@ def test_polls_mode_one_step_per_read(api):
     r = api.post(f"/v2/servers/{ALIAS}", json=server_body())
     href = rels(r.json())["status"]["href"]
     assert [api.get(href).json()["status"] for _ in range(5)] == [
-        "notStarted", "executing", "succeeded", "succeeded", "succeeded"]
+        "notStarted",
+        "executing",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+    ]
 
 
 def test_polls_per_step(sandbox, api):
@@ -140,8 +145,19 @@ def test_switching_to_time_mode_finishes_old_jobs(sandbox, api):
     assert api.get(rels(r.json())["self"]["href"]).json()["status"] == "active"
 
 
-@pytest.mark.parametrize("payload", [{"mode": "warp"}, {"speed": 0}, {"speed": "fast"}, {"polls_per_step": 0},
-                                     {"polls_per_step": 1.5}, {"advance": -1}, {"colour": 1}, [1]])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"mode": "warp"},
+        {"speed": 0},
+        {"speed": "fast"},
+        {"polls_per_step": 0},
+        {"polls_per_step": 1.5},
+        {"advance": -1},
+        {"colour": 1},
+        [1],
+    ],
+)
 def test_bad_clock_settings_are_400(sandbox, payload):
     r = requests.put(f"{sandbox.url}/sandbox/clock", json=payload)
     assert r.status_code == 400 and r.json()["message"]

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 import requests
+from sandbox_helpers import ALIAS, DEFAULT_GROUP, Api, rels, server_body
 
 from clc_notebook.sandbox import Sandbox
-from sandbox_helpers import ALIAS, DEFAULT_GROUP, Api, rels, server_body
 
 
 def _threads() -> set:
@@ -40,7 +40,7 @@ def test_context_manager_exposes_the_credentials():
 
 def test_url_before_start_is_a_clear_error():
     with pytest.raises(RuntimeError, match="not running"):
-        Sandbox().url
+        _ = Sandbox().url
 
 
 def test_two_sandboxes_are_independent():
@@ -50,11 +50,21 @@ def test_two_sandboxes_are_independent():
         assert Api(b).all_servers() == [] and len(Api(a).all_servers()) == 1
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"host": "0.0.0.0"}, "host"), ({"port": -1}, "port"), ({"port": 70000}, "port"), ({"mode": "warp"}, "mode"),
-    ({"speed": 0}, "speed"), ({"polls_per_step": 0}, "polls_per_step"), ({"token_ttl": 0}, "token_ttl"),
-    ({"datacenters": 0}, "datacenters"), ({"servers": -5}, "servers"), ({"faults": {"latency_ms": -1}}, "latency_ms"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"host": "0.0.0.0"}, "host"),
+        ({"port": -1}, "port"),
+        ({"port": 70000}, "port"),
+        ({"mode": "warp"}, "mode"),
+        ({"speed": 0}, "speed"),
+        ({"polls_per_step": 0}, "polls_per_step"),
+        ({"token_ttl": 0}, "token_ttl"),
+        ({"datacenters": 0}, "datacenters"),
+        ({"servers": -5}, "servers"),
+        ({"faults": {"latency_ms": -1}}, "latency_ms"),
+    ],
+)
 def test_bad_options_raise_value_error_naming_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
         Sandbox(**kwargs)

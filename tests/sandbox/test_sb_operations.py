@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sandbox_helpers import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, rels
 
 NOT_QUEUED = "The operation cannot be queued because the server cannot be found or it is not in a valid state."
@@ -45,18 +44,21 @@ def test_power_state_changes_only_when_the_job_ends(api):
     assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["powerState"] == "stopped"
 
 
-@pytest.mark.parametrize("setup, op, message", [
-    ([], "powerOn", ALREADY),
-    (["powerOff"], "powerOff", ALREADY),
-    (["shutDown"], "shutDown", ALREADY),
-    (["pause"], "pause", ALREADY),
-    (["powerOff"], "reboot", NOT_QUEUED),
-    (["powerOff"], "reset", NOT_QUEUED),
-    (["powerOff"], "pause", NOT_QUEUED),
-    (["pause"], "shutDown", NOT_QUEUED),
-    ([], "stopMaintenance", ALREADY),
-    (["startMaintenance"], "startMaintenance", ALREADY),
-])
+@pytest.mark.parametrize(
+    "setup, op, message",
+    [
+        ([], "powerOn", ALREADY),
+        (["powerOff"], "powerOff", ALREADY),
+        (["shutDown"], "shutDown", ALREADY),
+        (["pause"], "pause", ALREADY),
+        (["powerOff"], "reboot", NOT_QUEUED),
+        (["powerOff"], "reset", NOT_QUEUED),
+        (["powerOff"], "pause", NOT_QUEUED),
+        (["pause"], "shutDown", NOT_QUEUED),
+        ([], "stopMaintenance", ALREADY),
+        (["startMaintenance"], "startMaintenance", ALREADY),
+    ],
+)
 def test_invalid_or_redundant_requests_are_not_queued(api, setup, op, message):
     sid = api.create_server()["id"]
     for step in setup:
@@ -73,8 +75,9 @@ def test_maintenance_mode_toggles(api):
 
 def test_set_maintenance_with_string_flags(api):
     sid = api.create_server()["id"]
-    r = api.post(f"/v2/operations/{ALIAS}/servers/setMaintenance",
-                 json={"servers": [{"id": sid, "inMaintenanceMode": "true"}]})
+    r = api.post(
+        f"/v2/operations/{ALIAS}/servers/setMaintenance", json={"servers": [{"id": sid, "inMaintenanceMode": "true"}]}
+    )
     [item] = r.json()
     api.wait(item["links"][0]["href"])
     assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["inMaintenanceMode"] is True
@@ -140,8 +143,9 @@ def test_managed_server_cannot_be_archived(api):
 
 def test_create_snapshot_then_delete_and_revert(api):
     sid = api.create_server()["id"]
-    r = api.post(f"/v2/operations/{ALIAS}/servers/createSnapshot",
-                 json={"snapshotExpirationDays": "7", "serverIds": [sid]})
+    r = api.post(
+        f"/v2/operations/{ALIAS}/servers/createSnapshot", json={"snapshotExpirationDays": "7", "serverIds": [sid]}
+    )
     assert r.status_code == 200
     [item] = r.json()
     api.wait(item["links"][0]["href"])
@@ -151,8 +155,9 @@ def test_create_snapshot_then_delete_and_revert(api):
     assert links["self"]["href"] == f"/v2/servers/alias/{sid}/snapshots/1"
     assert links["restore"]["href"].endswith("/snapshots/1/restore")
     # One snapshot per server.
-    again = api.post(f"/v2/operations/{ALIAS}/servers/createSnapshot",
-                     json={"snapshotExpirationDays": 1, "serverIds": [sid]}).json()
+    again = api.post(
+        f"/v2/operations/{ALIAS}/servers/createSnapshot", json={"snapshotExpirationDays": 1, "serverIds": [sid]}
+    ).json()
     assert again[0]["isQueued"] is False
     r = api.post(f"/v2/servers/{ALIAS}/{sid}/snapshots/1/restore", json={})
     assert r.status_code == 200 and r.json()["rel"] == "status"
@@ -165,17 +170,21 @@ def test_create_snapshot_then_delete_and_revert(api):
 
 def test_create_snapshot_form_encoded_as_the_python_sdk_sends_it(api):
     sid = api.create_server()["id"]
-    r = api.post(f"/v2/operations/{ALIAS}/servers/createSnapshot",
-                 data={"serverIds": sid, "snapshotExpirationDays": "5"})
+    r = api.post(
+        f"/v2/operations/{ALIAS}/servers/createSnapshot", data={"serverIds": sid, "snapshotExpirationDays": "5"}
+    )
     assert r.status_code == 200 and r.json()[0]["isQueued"] is True
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"snapshotExpirationDays": 0, "serverIds": ["x"]}, "body.snapshotExpirationDays"),
-    ({"snapshotExpirationDays": 11, "serverIds": ["x"]}, "body.snapshotExpirationDays"),
-    ({"serverIds": ["x"]}, "body.snapshotExpirationDays"),
-    ({"snapshotExpirationDays": 2}, "body.serverIds"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"snapshotExpirationDays": 0, "serverIds": ["x"]}, "body.snapshotExpirationDays"),
+        ({"snapshotExpirationDays": 11, "serverIds": ["x"]}, "body.snapshotExpirationDays"),
+        ({"serverIds": ["x"]}, "body.snapshotExpirationDays"),
+        ({"snapshotExpirationDays": 2}, "body.serverIds"),
+    ],
+)
 def test_create_snapshot_validation(api, payload, field):
     r = api.post(f"/v2/operations/{ALIAS}/servers/createSnapshot", json=payload)
     assert r.status_code == 400 and field in r.json()["modelState"]
@@ -183,17 +192,23 @@ def test_create_snapshot_validation(api, payload, field):
 
 def test_execute_package_is_queued(api):
     sid = api.create_server()["id"]
-    r = api.post(f"/v2/operations/{ALIAS}/servers/executePackage",
-                 json={"servers": [sid], "package": {"packageId": "a" * 32, "parameters": {}}})
+    r = api.post(
+        f"/v2/operations/{ALIAS}/servers/executePackage",
+        json={"servers": [sid], "package": {"packageId": "a" * 32, "parameters": {}}},
+    )
     assert r.status_code == 200 and r.json()[0]["isQueued"] is True
 
 
 def test_public_ip_add_get_update_delete(api):
     sid = api.create_server()["id"]
     base = f"/v2/servers/{ALIAS}/{sid}/publicIPAddresses"
-    r = api.post(base, json={"ports": [{"protocol": "tcp", "port": "443"},
-                                       {"protocol": "TCP", "port": 8080, "portTo": 8081}],
-                             "sourceRestrictions": [{"cidr": "70.100.60.140/32"}]})
+    r = api.post(
+        base,
+        json={
+            "ports": [{"protocol": "tcp", "port": "443"}, {"protocol": "TCP", "port": 8080, "portTo": 8081}],
+            "sourceRestrictions": [{"cidr": "70.100.60.140/32"}],
+        },
+    )
     assert r.status_code == 202 and r.json()["rel"] == "status"
     api.wait(r.json()["href"])
     server = api.get(f"/v2/servers/{ALIAS}/{sid}").json()
@@ -203,9 +218,11 @@ def test_public_ip_add_get_update_delete(api):
     assert link["id"] == ip and link["verbs"] == ["GET", "PUT", "DELETE"]
     got = api.get(f"{base}/{ip}")
     assert got.status_code == 200
-    assert got.json() == {"internalIPAddress": entry["internal"],
-                          "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 8080, "portTo": 8081}],
-                          "sourceRestrictions": [{"cidr": "70.100.60.140/32"}]}
+    assert got.json() == {
+        "internalIPAddress": entry["internal"],
+        "ports": [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 8080, "portTo": 8081}],
+        "sourceRestrictions": [{"cidr": "70.100.60.140/32"}],
+    }
     r = api.put(f"{base}/{ip}", json={"ports": [{"protocol": "UDP", "port": 53}]})
     assert r.status_code == 202
     api.wait(r.json()["href"])
@@ -217,16 +234,21 @@ def test_public_ip_add_get_update_delete(api):
     assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["ipAddresses"] == [{"internal": entry["internal"]}]
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({}, "body.ports"),
-    ({"ports": []}, "body.ports"),
-    ({"ports": [{"protocol": "SCTP", "port": 1}]}, "body.ports[0].protocol"),
-    ({"ports": [{"protocol": "TCP", "port": 70000}]}, "body.ports[0].port"),
-    ({"ports": [{"protocol": "TCP", "port": 90, "portTo": 80}]}, "body.ports[0].portTo"),
-    ({"ports": [{"protocol": "TCP", "port": 80}], "sourceRestrictions": [{"cidr": "nope"}]},
-     "body.sourceRestrictions[0].cidr"),
-    ({"ports": [{"protocol": "TCP", "port": 80}], "internalIPAddress": "1.2.3.4"}, "body.internalIPAddress"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "body.ports"),
+        ({"ports": []}, "body.ports"),
+        ({"ports": [{"protocol": "SCTP", "port": 1}]}, "body.ports[0].protocol"),
+        ({"ports": [{"protocol": "TCP", "port": 70000}]}, "body.ports[0].port"),
+        ({"ports": [{"protocol": "TCP", "port": 90, "portTo": 80}]}, "body.ports[0].portTo"),
+        (
+            {"ports": [{"protocol": "TCP", "port": 80}], "sourceRestrictions": [{"cidr": "nope"}]},
+            "body.sourceRestrictions[0].cidr",
+        ),
+        ({"ports": [{"protocol": "TCP", "port": 80}], "internalIPAddress": "1.2.3.4"}, "body.internalIPAddress"),
+    ],
+)
 def test_public_ip_validation(api, payload, field):
     sid = api.create_server()["id"]
     r = api.post(f"/v2/servers/{ALIAS}/{sid}/publicIPAddresses", json=payload)

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 
 import pytest
 import requests
+from sandbox_helpers import ALIAS, DEFAULT_GROUP, Api, rels, server_body
 
 from clc_notebook.sandbox import Sandbox
 from clc_notebook.sandbox.__main__ import build_parser, faults_from_args, main
-from sandbox_helpers import ALIAS, DEFAULT_GROUP, Api, rels, server_body
 
 URL_LINE = re.compile(r"serving the CLC API v2 on (http://127\.0\.0\.1:\d+)")
 
@@ -22,8 +22,12 @@ URL_LINE = re.compile(r"serving the CLC API v2 on (http://127\.0\.0\.1:\d+)")
 @contextmanager
 def cli(*args: str):
     """Run `python -m clc_notebook.sandbox --port 0 ARGS` and yield (process, url)."""
-    proc = subprocess.Popen([sys.executable, "-m", "clc_notebook.sandbox", "--port", "0", *args],
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clc_notebook.sandbox", "--port", "0", *args],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         url = None
         lines = []
@@ -44,8 +48,9 @@ def cli(*args: str):
 
 def _login(url: str) -> requests.Session:
     http = requests.Session()
-    token = requests.post(f"{url}/v2/authentication/login",
-                          json={"username": "demouser1", "password": "mypassword"}).json()["bearerToken"]
+    token = requests.post(
+        f"{url}/v2/authentication/login", json={"username": "demouser1", "password": "mypassword"}
+    ).json()["bearerToken"]
     http.headers["Authorization"] = f"Bearer {token}"
     return http
 
@@ -95,7 +100,7 @@ def test_concurrent_creates_never_lock_or_duplicate(tmp_path):
             api = Api(sb)
             results, errors = [], []
 
-            def worker():
+            def worker(api=api, sb=sb, results=results, errors=errors):
                 http = requests.Session()
                 http.headers["Authorization"] = f"Bearer {api.token}"
                 for _ in range(6):
@@ -145,8 +150,18 @@ def test_cli_refuses_a_non_loopback_host_without_allow_remote(capsys):
     assert "--allow-remote" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args", [["--mode", "warp"], ["--speed", "0"], ["--fault-rate", "2"], ["--port", "x"],
-                                  ["--servers", "-1"], ["--polls-per-step", "0"], ["--datacenters", "0"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--mode", "warp"],
+        ["--speed", "0"],
+        ["--fault-rate", "2"],
+        ["--port", "x"],
+        ["--servers", "-1"],
+        ["--polls-per-step", "0"],
+        ["--datacenters", "0"],
+    ],
+)
 def test_cli_rejects_bad_flags(capsys, args):
     with pytest.raises(SystemExit) as exc:
         main(args)
@@ -161,8 +176,9 @@ def test_cli_rejects_a_bad_fault_config(capsys):
 
 
 def test_cli_fault_flags_become_a_fault_config():
-    args = build_parser().parse_args(["--fault-rate", "0.3", "--latency-ms", "5", "--drop-rate", "0.1",
-                                      "--job-failure-rate", "0.2", "--seed", "3"])
+    args = build_parser().parse_args(
+        ["--fault-rate", "0.3", "--latency-ms", "5", "--drop-rate", "0.1", "--job-failure-rate", "0.2", "--seed", "3"]
+    )
     config = faults_from_args(args)
     assert [e["status"] for e in config["errors"]] == [500, 503, 429]
     assert config["latency_ms"] == 5 and config["drops"] == [{"rate": 0.1}] and config["job_failure_rate"] == 0.2

@@ -10,9 +10,9 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sandbox_helpers import ALIAS, DEFAULT_GROUP, ROOT, server_body
 
 from clc_notebook.sandbox.routes import API_ROUTES
-from sandbox_helpers import ALIAS, DEFAULT_GROUP, ROOT, server_body
 
 
 def test_malformed_json_is_400(api):
@@ -28,8 +28,9 @@ def test_login_with_malformed_json_is_400(sandbox):
 
 
 def test_body_over_one_mib_is_413(api):
-    r = api.post(f"/v2/servers/{ALIAS}", data=b"[" + b"1," * (600 * 1024) + b"1]",
-                 headers={"Content-Type": "application/json"})
+    r = api.post(
+        f"/v2/servers/{ALIAS}", data=b"[" + b"1," * (600 * 1024) + b"1]", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 413 and "too large" in r.json()["message"]
 
 
@@ -59,8 +60,15 @@ def test_content_type_variants(api):
 
 
 def test_case_insensitive_keys_and_numbers_as_strings(api):
-    body = {"NAME": "web", "GroupID": DEFAULT_GROUP, "sourceserverid": "RHEL-6-64-TEMPLATE", "CPU": "2",
-            "memorygb": "4", "TYPE": "standard", "Password": "P@ssw0rd1"}
+    body = {
+        "NAME": "web",
+        "GroupID": DEFAULT_GROUP,
+        "sourceserverid": "RHEL-6-64-TEMPLATE",
+        "CPU": "2",
+        "memorygb": "4",
+        "TYPE": "standard",
+        "Password": "P@ssw0rd1",
+    }
     r = api.post(f"/v2/servers/{ALIAS}", json=body)
     assert r.status_code == 202, r.text
 
@@ -74,30 +82,75 @@ def test_empty_and_non_object_bodies(api):
 def test_invalid_utf8_and_deep_nesting(api):
     r = api.post(f"/v2/servers/{ALIAS}", data=b'{"name": "\xff"}', headers={"Content-Type": "application/json"})
     assert r.status_code == 400
-    r = api.post(f"/v2/servers/{ALIAS}", data=b"[" * 100000 + b"]" * 100000,
-                 headers={"Content-Type": "application/json"})
+    r = api.post(
+        f"/v2/servers/{ALIAS}", data=b"[" * 100000 + b"]" * 100000, headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 400
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=True) | st.text(max_size=20),
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats(allow_nan=True) | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5),
-    max_leaves=12)
-field_names = st.sampled_from(["name", "groupId", "sourceServerId", "cpu", "memoryGB", "type", "storageType",
-                               "networkId", "password", "additionalDisks", "customFields", "ttl", "ipAddress",
-                               "isManagedOS", "isManagedBackup", "primaryDns", "packages", "member", "op", "value",
-                               "ports", "serverIds", "snapshotExpirationDays", "servers", "parentGroupId"])
+    max_leaves=12,
+)
+field_names = st.sampled_from(
+    [
+        "name",
+        "groupId",
+        "sourceServerId",
+        "cpu",
+        "memoryGB",
+        "type",
+        "storageType",
+        "networkId",
+        "password",
+        "additionalDisks",
+        "customFields",
+        "ttl",
+        "ipAddress",
+        "isManagedOS",
+        "isManagedBackup",
+        "primaryDns",
+        "packages",
+        "member",
+        "op",
+        "value",
+        "ports",
+        "serverIds",
+        "snapshotExpirationDays",
+        "servers",
+        "parentGroupId",
+    ]
+)
 mutated_server = st.builds(lambda key, value: {**server_body(), key: value}, field_names, json_values)
-bodies = mutated_server | json_values | st.dictionaries(field_names, json_values, max_size=8) | st.lists(
-    st.fixed_dictionaries({"op": st.sampled_from(["set", "add"]), "member": field_names | st.sampled_from(
-        ["memory", "disks", "description"]), "value": json_values}), max_size=3)
+bodies = (
+    mutated_server
+    | json_values
+    | st.dictionaries(field_names, json_values, max_size=8)
+    | st.lists(
+        st.fixed_dictionaries(
+            {
+                "op": st.sampled_from(["set", "add"]),
+                "member": field_names | st.sampled_from(["memory", "disks", "description"]),
+                "value": json_values,
+            }
+        ),
+        max_size=3,
+    )
+)
 
 ENDPOINTS = [
-    ("POST", "/v2/servers/ALIAS"), ("POST", "/v2/groups/ALIAS"), ("PATCH", f"/v2/groups/ALIAS/{DEFAULT_GROUP}"),
-    ("POST", f"/v2/groups/ALIAS/{DEFAULT_GROUP}/defaults"), ("POST", "/v2/operations/ALIAS/servers/reboot"),
-    ("POST", "/v2/operations/ALIAS/servers/createSnapshot"), ("POST", "/v2/operations/ALIAS/servers/setMaintenance"),
-    ("POST", "/v2/operations/ALIAS/servers/executePackage"), ("PATCH", "/v2/servers/ALIAS/wa1aliasweb01"),
-    ("POST", "/v2/servers/ALIAS/wa1aliasweb01/publicIPAddresses"), ("POST", "/v2/authentication/login"),
+    ("POST", "/v2/servers/ALIAS"),
+    ("POST", "/v2/groups/ALIAS"),
+    ("PATCH", f"/v2/groups/ALIAS/{DEFAULT_GROUP}"),
+    ("POST", f"/v2/groups/ALIAS/{DEFAULT_GROUP}/defaults"),
+    ("POST", "/v2/operations/ALIAS/servers/reboot"),
+    ("POST", "/v2/operations/ALIAS/servers/createSnapshot"),
+    ("POST", "/v2/operations/ALIAS/servers/setMaintenance"),
+    ("POST", "/v2/operations/ALIAS/servers/executePackage"),
+    ("PATCH", "/v2/servers/ALIAS/wa1aliasweb01"),
+    ("POST", "/v2/servers/ALIAS/wa1aliasweb01/publicIPAddresses"),
+    ("POST", "/v2/authentication/login"),
     ("POST", "/v2/servers/ALIAS/wa1aliasweb01/restore"),
 ]
 
@@ -106,8 +159,9 @@ ENDPOINTS = [
 @given(endpoint=st.sampled_from(ENDPOINTS), body=bodies)
 def test_random_bodies_never_cause_a_server_error(session_api, endpoint, body):
     method, path = endpoint
-    r = session_api.request(method, path, data=json.dumps(body, allow_nan=True),
-                            headers={"Content-Type": "application/json"})
+    r = session_api.request(
+        method, path, data=json.dumps(body, allow_nan=True), headers={"Content-Type": "application/json"}
+    )
     assert r.status_code < 500, (endpoint, body, r.text)
     if r.content:
         assert isinstance(r.json(), (dict, list))
@@ -123,9 +177,13 @@ segment = st.text(min_size=1, max_size=40).map(lambda t: quote(t, safe=""))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(route=st.sampled_from([(path, method) for path, _, methods, _ in API_ROUTES for method in methods]),
-       values=st.lists(segment, min_size=6, max_size=6), query=st.dictionaries(
-           st.sampled_from(["uuid", "groupLinks", "serverDetail", "x"]), st.text(max_size=8), max_size=3))
+@given(
+    route=st.sampled_from([(path, method) for path, _, methods, _ in API_ROUTES for method in methods]),
+    values=st.lists(segment, min_size=6, max_size=6),
+    query=st.dictionaries(
+        st.sampled_from(["uuid", "groupLinks", "serverDetail", "x"]), st.text(max_size=8), max_size=3
+    ),
+)
 def test_random_path_values_never_cause_a_server_error(session_api, route, values, query):
     template, method = route
     names = iter(values)

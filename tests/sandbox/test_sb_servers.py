@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from sandbox_helpers import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, ROOT, rels, server_body
 
 
@@ -83,8 +82,11 @@ def test_get_by_id_in_any_case_and_by_uuid_in_any_case(api):
 
 
 def test_unknown_server_is_404_with_empty_body(api):
-    for path in (f"/v2/servers/{ALIAS}/wa1aliasnope01", f"/v2/servers/{ALIAS}/{'0' * 32}?uuid=true",
-                 f"/v2/servers/{ALIAS}/wa1aliasnope01/credentials"):
+    for path in (
+        f"/v2/servers/{ALIAS}/wa1aliasnope01",
+        f"/v2/servers/{ALIAS}/{'0' * 32}?uuid=true",
+        f"/v2/servers/{ALIAS}/wa1aliasnope01/credentials",
+    ):
         r = api.get(path)
         assert r.status_code == 404 and r.content == b"" and r.headers["content-length"] == "0"
 
@@ -119,33 +121,52 @@ def test_server_in_other_datacenter_gets_that_prefix(api):
     server = api.create_server(groupId=default["id"], networkId=net["networkId"])
     assert server["name"] == "VA1ALIASWEB01" and server["locationId"] == "VA1"
     assert rels(api.post(f"/v2/operations/{ALIAS}/servers/reboot", json=[server["id"]]).json()[0])["status"][
-        "id"].startswith("va1-")
+        "id"
+    ].startswith("va1-")
 
 
 def test_patch_sync_members_answer_204(api):
     server = api.create_server()
     group = api.post(f"/v2/groups/{ALIAS}", json={"name": "Web", "parentGroupId": DEFAULT_GROUP}).json()
-    r = api.patch(f"/v2/servers/{ALIAS}/{server['id']}", json=[
-        {"op": "set", "member": "description", "value": "front"},
-        {"op": "set", "member": "groupId", "value": group["id"]},
-        {"op": "set", "member": "customFields", "value": [{"id": "856812f0ec374641862b2662761f9d70", "value": "ops"}]},
-    ])
+    r = api.patch(
+        f"/v2/servers/{ALIAS}/{server['id']}",
+        json=[
+            {"op": "set", "member": "description", "value": "front"},
+            {"op": "set", "member": "groupId", "value": group["id"]},
+            {
+                "op": "set",
+                "member": "customFields",
+                "value": [{"id": "856812f0ec374641862b2662761f9d70", "value": "ops"}],
+            },
+        ],
+    )
     assert r.status_code == 204 and r.content == b""
     got = api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()
     assert got["description"] == "front" and got["groupId"] == group["id"]
     assert got["details"]["customFields"] == [
-        {"id": "856812f0ec374641862b2662761f9d70", "name": "Owner", "value": "ops", "displayValue": "ops"}]
+        {"id": "856812f0ec374641862b2662761f9d70", "name": "Owner", "value": "ops", "displayValue": "ops"}
+    ]
 
 
 def test_patch_async_members_answer_202_and_apply_when_job_ends(api):
     server = api.create_server()
-    r = api.patch(f"/v2/servers/{ALIAS}/{server['id']}", json=[
-        {"op": "set", "member": "cpu", "value": "4"},
-        {"op": "set", "member": "memory", "value": 8},
-        {"op": "set", "member": "disks", "value": [
-            {"diskId": "0:0", "sizeGB": 1}, {"diskId": "0:1", "sizeGB": 2}, {"diskId": "0:2", "sizeGB": 20},
-            {"path": "/data", "sizeGB": 10, "type": "partitioned"}]},
-    ])
+    r = api.patch(
+        f"/v2/servers/{ALIAS}/{server['id']}",
+        json=[
+            {"op": "set", "member": "cpu", "value": "4"},
+            {"op": "set", "member": "memory", "value": 8},
+            {
+                "op": "set",
+                "member": "disks",
+                "value": [
+                    {"diskId": "0:0", "sizeGB": 1},
+                    {"diskId": "0:1", "sizeGB": 2},
+                    {"diskId": "0:2", "sizeGB": 20},
+                    {"path": "/data", "sizeGB": 10, "type": "partitioned"},
+                ],
+            },
+        ],
+    )
     assert r.status_code == 202
     body = r.json()
     assert set(body) == {"rel", "href", "id"} and body["rel"] == "status"
@@ -158,8 +179,10 @@ def test_patch_async_members_answer_202_and_apply_when_job_ends(api):
 
 def test_patch_mixed_members_answer_202_and_apply_sync_part_now(api):
     server = api.create_server()
-    r = api.patch(f"/v2/servers/{ALIAS}/{server['id']}", json=[
-        {"op": "set", "member": "description", "value": "now"}, {"op": "set", "member": "cpu", "value": 3}])
+    r = api.patch(
+        f"/v2/servers/{ALIAS}/{server['id']}",
+        json=[{"op": "set", "member": "description", "value": "now"}, {"op": "set", "member": "cpu", "value": 3}],
+    )
     assert r.status_code == 202 and r.json()["rel"] == "status"
     assert api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()["description"] == "now"
 
@@ -167,31 +190,61 @@ def test_patch_mixed_members_answer_202_and_apply_sync_part_now(api):
 def test_patch_password_changes_credentials(api):
     server = api.create_server()
     path = f"/v2/servers/{ALIAS}/{server['id']}"
-    r = api.patch(path, json=[{"op": "set", "member": "password", "value": {"current": "wrong", "password": "N3w!pass"}}])
+    r = api.patch(
+        path, json=[{"op": "set", "member": "password", "value": {"current": "wrong", "password": "N3w!pass"}}]
+    )
     assert r.status_code == 400 and "body.password.current" in r.json()["modelState"]
-    r = api.patch(path, json=[{"op": "set", "member": "password",
-                               "value": {"current": "P@ssw0rd1", "password": "N3w!pass"}}])
+    r = api.patch(
+        path, json=[{"op": "set", "member": "password", "value": {"current": "P@ssw0rd1", "password": "N3w!pass"}}]
+    )
     assert r.status_code == 202
     api.wait(r.json()["href"])
     assert api.get(f"{path}/credentials").json() == {"userName": "root", "password": "N3w!pass"}
 
 
-@pytest.mark.parametrize("ops, field", [
-    ([{"op": "set", "member": "cpu", "value": 17}], "body.cpu"),
-    ([{"op": "set", "member": "cpu", "value": "lots"}], "body.cpu"),
-    ([{"op": "set", "member": "memory", "value": 0}], "body.memory"),
-    ([{"op": "set", "member": "memory", "value": 129}], "body.memory"),
-    ([{"op": "set", "member": "groupId", "value": "f" * 32}], "body.groupId"),
-    ([{"op": "set", "member": "groupId", "value": ARCHIVE_GROUP}], "body.groupId"),
-    ([{"op": "set", "member": "disks", "value": [{"diskId": "0:0", "sizeGB": 1}, {"diskId": "0:1", "sizeGB": 2},
-                                                 {"diskId": "0:2", "sizeGB": 10}]}], "body.disks[2].sizeGB"),
-    ([{"op": "set", "member": "disks", "value": [{"diskId": "0:0", "sizeGB": 1}]}], "body.disks"),
-    ([{"op": "set", "member": "disks", "value": [{"diskId": "0:0", "sizeGB": 1}, {"diskId": "0:1", "sizeGB": 2},
-                                                 {"diskId": "0:2", "sizeGB": 1025}]}], "body.disks[2].sizeGB"),
-    ([{"op": "set", "member": "customFields", "value": [{"id": "nope", "value": "x"}]}], "body.customFields[0].id"),
-    ([{"op": "set", "member": "colour", "value": "red"}], "body[0].member"),
-    ([{"op": "add", "member": "cpu", "value": 2}], "body[0].op"),
-])
+@pytest.mark.parametrize(
+    "ops, field",
+    [
+        ([{"op": "set", "member": "cpu", "value": 17}], "body.cpu"),
+        ([{"op": "set", "member": "cpu", "value": "lots"}], "body.cpu"),
+        ([{"op": "set", "member": "memory", "value": 0}], "body.memory"),
+        ([{"op": "set", "member": "memory", "value": 129}], "body.memory"),
+        ([{"op": "set", "member": "groupId", "value": "f" * 32}], "body.groupId"),
+        ([{"op": "set", "member": "groupId", "value": ARCHIVE_GROUP}], "body.groupId"),
+        (
+            [
+                {
+                    "op": "set",
+                    "member": "disks",
+                    "value": [
+                        {"diskId": "0:0", "sizeGB": 1},
+                        {"diskId": "0:1", "sizeGB": 2},
+                        {"diskId": "0:2", "sizeGB": 10},
+                    ],
+                }
+            ],
+            "body.disks[2].sizeGB",
+        ),
+        ([{"op": "set", "member": "disks", "value": [{"diskId": "0:0", "sizeGB": 1}]}], "body.disks"),
+        (
+            [
+                {
+                    "op": "set",
+                    "member": "disks",
+                    "value": [
+                        {"diskId": "0:0", "sizeGB": 1},
+                        {"diskId": "0:1", "sizeGB": 2},
+                        {"diskId": "0:2", "sizeGB": 1025},
+                    ],
+                }
+            ],
+            "body.disks[2].sizeGB",
+        ),
+        ([{"op": "set", "member": "customFields", "value": [{"id": "nope", "value": "x"}]}], "body.customFields[0].id"),
+        ([{"op": "set", "member": "colour", "value": "red"}], "body[0].member"),
+        ([{"op": "add", "member": "cpu", "value": 2}], "body[0].op"),
+    ],
+)
 def test_patch_validation_names_the_field_and_changes_nothing(api, ops, field):
     server = api.create_server()
     path = f"/v2/servers/{ALIAS}/{server['id']}"
@@ -204,8 +257,10 @@ def test_patch_validation_names_the_field_and_changes_nothing(api, ops, field):
 
 def test_patch_cpu_refused_while_a_snapshot_exists(api):
     server = api.create_server()
-    r = api.post(f"/v2/operations/{ALIAS}/servers/createSnapshot",
-                 json={"snapshotExpirationDays": 3, "serverIds": [server["id"]]})
+    r = api.post(
+        f"/v2/operations/{ALIAS}/servers/createSnapshot",
+        json={"snapshotExpirationDays": 3, "serverIds": [server["id"]]},
+    )
     api.wait(r.json()[0]["links"][0]["href"])
     r = api.patch(f"/v2/servers/{ALIAS}/{server['id']}", json=[{"op": "set", "member": "cpu", "value": 4}])
     assert r.status_code == 400 and "" in r.json()["modelState"]

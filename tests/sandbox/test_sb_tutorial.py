@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import requests
-
 from sandbox_helpers import NETWORK, ROOT, rels
 
 HEADERS = {"Content-Type": "application/json"}
@@ -12,20 +11,28 @@ HEADERS = {"Content-Type": "application/json"}
 def test_tutorial_requests_succeed_in_order(sandbox):
     base = sandbox.url
     # 1. Authentication
-    r = requests.post(f"{base}/v2/authentication/login", headers=HEADERS,
-                      data='{\n  "username":"demouser1",\n  "password":"mypassword"\n}')
+    r = requests.post(
+        f"{base}/v2/authentication/login",
+        headers=HEADERS,
+        data='{\n  "username":"demouser1",\n  "password":"mypassword"\n}',
+    )
     assert r.status_code == 200
     login = r.json()
     assert {k: login[k] for k in ("userName", "accountAlias", "locationAlias", "roles")} == {
-        "userName": "demouser1", "accountAlias": "ALIAS", "locationAlias": "WA1", "roles": ["AccountAdmin"]}
+        "userName": "demouser1",
+        "accountAlias": "ALIAS",
+        "locationAlias": "WA1",
+        "roles": ["AccountAdmin"],
+    }
     auth = dict(HEADERS, Authorization=f"Bearer {login['bearerToken']}")
 
     # 2. Deployment capabilities
     r = requests.get(f"{base}/v2/datacenters/ALIAS/WA1/deploymentCapabilities", headers=auth)
     assert r.status_code == 200
     caps = r.json()
-    assert {"name": "My Network", "networkId": NETWORK, "type": "private", "accountID": "ALIAS"} in \
-        caps["deployableNetworks"]
+    assert {"name": "My Network", "networkId": NETWORK, "type": "private", "accountID": "ALIAS"} in caps[
+        "deployableNetworks"
+    ]
     templates = {t["name"]: t for t in caps["templates"]}
     assert templates["RHEL-6-64-TEMPLATE"]["osType"] == "redHat6_64Bit"
     assert templates["RHEL-6-64-TEMPLATE"]["storageSizeGB"] == 17
@@ -47,7 +54,8 @@ def test_tutorial_requests_succeed_in_order(sandbox):
     assert [(g["name"], g["id"], g["type"]) for g in root["groups"]] == [
         ("Archive", "8b03fcae8ddfe311b05f005056812345", "archive"),
         ("Default Group", "8a03fcae8ddfe311b05f005056812345", "default"),
-        ("Templates", "8d03fcae8ddfe311b05f005056812345", "templates")]
+        ("Templates", "8d03fcae8ddfe311b05f005056812345", "templates"),
+    ]
 
     # 4. Create the server (the body uses the root group id, as in the tutorial)
     body = """{
@@ -92,11 +100,16 @@ def test_tutorial_requests_succeed_in_order(sandbox):
     assert details["ipAddresses"] == [{"internal": "10.20.30.40"}]
 
     # Update the description, by the mixed-case id of the tutorial
-    r = requests.patch(f"{base}/v2/servers/ALIAS/wa1ALIASweb01", headers=auth,
-                       data='[\n  {\n    "op":"set",\n    "member":"description",\n    "value":"A very important server"\n  }\n]')
+    r = requests.patch(
+        f"{base}/v2/servers/ALIAS/wa1ALIASweb01",
+        headers=auth,
+        data='[\n  {\n    "op":"set",\n    "member":"description",\n    "value":"A very important server"\n  }\n]',
+    )
     assert r.status_code == 204 and r.content == b""
-    assert requests.get(f"{base}/v2/servers/ALIAS/wa1ALIASweb01", headers=auth).json()["description"] == \
-        "A very important server"
+    assert (
+        requests.get(f"{base}/v2/servers/ALIAS/wa1ALIASweb01", headers=auth).json()["description"]
+        == "A very important server"
+    )
 
     # Restart the server and follow the status link
     r = requests.post(f"{base}/v2/operations/ALIAS/servers/reboot", headers=auth, data='[ "wa1ALIASweb01" ]')

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from sandbox_helpers import ALIAS, ARCHIVE_GROUP, TEMPLATES_GROUP, server_body
 
 FUTURE = "2999-01-01T00:00:00Z"
@@ -60,8 +59,10 @@ CASES = [
     ({"additionalDisks": [{"sizeGB": 10, "type": "partitioned", "path": "/boot"}]}, "body.additionalDisks[0].path"),
     ({"additionalDisks": [{"sizeGB": 1024, "type": "raw"}] * 4}, "body.additionalDisks"),  # > 4 TB total
     ({"additionalDisks": "big"}, "body.additionalDisks"),
-    ({"type": "hyperscale", "storageType": "hyperscale", "additionalDisks": [{"sizeGB": 1024, "type": "raw"}]},
-     "body.additionalDisks"),  # > 1 TB for hyperscale
+    (
+        {"type": "hyperscale", "storageType": "hyperscale", "additionalDisks": [{"sizeGB": 1024, "type": "raw"}]},
+        "body.additionalDisks",
+    ),  # > 1 TB for hyperscale
     ({"customFields": [{"id": "0000", "value": "x"}]}, "body.customFields[0].id"),
     ({"customFields": [{"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "value": "bronze"}]}, "body.customFields[0].value"),
     ({"ttl": "2001-01-01T00:00:00Z"}, "body.ttl"),
@@ -91,16 +92,32 @@ def test_every_bad_field_is_reported_at_once(api):
     assert {"body.cpu", "body.memoryGB", "body.name"} <= set(r.json()["modelState"])
 
 
-@pytest.mark.parametrize("overrides", [
-    {"name": "a"}, {"name": "abcde"}, {"name": "A-1"}, {"cpu": 1}, {"cpu": 16}, {"memoryGB": 1},
-    {"memoryGB": 128}, {"cpu": "16", "memoryGB": "128"}, {"type": "hyperscale", "storageType": "hyperscale"},
-    {"storageType": "premium"}, {"storageType": None}, {"type": None},
-    {"additionalDisks": [{"sizeGB": 1024, "type": "raw"}, {"sizeGB": "5", "type": "partitioned", "path": "/data"}]},
-    {"additionalDisks": [{"diskId": None, "path": None, "type": "raw", "sizeGB": 10}]},
-    {"password": "Sup3r!Secret#"}, {"isManagedOS": "true", "isManagedBackup": "true"},
-    {"customFields": [{"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "value": "gold"}]},
-    {"ttl": FUTURE}, {"networkId": None}, {"ipAddress": "10.20.99.99"}, {"managedOS": True, "diskId": None},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"name": "a"},
+        {"name": "abcde"},
+        {"name": "A-1"},
+        {"cpu": 1},
+        {"cpu": 16},
+        {"memoryGB": 1},
+        {"memoryGB": 128},
+        {"cpu": "16", "memoryGB": "128"},
+        {"type": "hyperscale", "storageType": "hyperscale"},
+        {"storageType": "premium"},
+        {"storageType": None},
+        {"type": None},
+        {"additionalDisks": [{"sizeGB": 1024, "type": "raw"}, {"sizeGB": "5", "type": "partitioned", "path": "/data"}]},
+        {"additionalDisks": [{"diskId": None, "path": None, "type": "raw", "sizeGB": 10}]},
+        {"password": "Sup3r!Secret#"},
+        {"isManagedOS": "true", "isManagedBackup": "true"},
+        {"customFields": [{"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "value": "gold"}]},
+        {"ttl": FUTURE},
+        {"networkId": None},
+        {"ipAddress": "10.20.99.99"},
+        {"managedOS": True, "diskId": None},
+    ],
+)
 def test_boundary_and_lenient_values_are_accepted(api, overrides):
     r = api.post(f"/v2/servers/{ALIAS}", json=server_body(**overrides))
     assert r.status_code == 202, r.text
@@ -108,14 +125,19 @@ def test_boundary_and_lenient_values_are_accepted(api, overrides):
 
 def test_option_custom_field_shows_its_label(api):
     server = api.create_server(customFields=[{"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "value": "gold"}])
-    assert server["details"]["customFields"] == [{"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "name": "Tier",
-                                                  "value": "gold", "displayValue": "Gold"}]
+    assert server["details"]["customFields"] == [
+        {"id": "22f002123e3b46d9a8b38ecd4c6df7f9", "name": "Tier", "value": "gold", "displayValue": "Gold"}
+    ]
 
 
 def test_additional_disks_are_attached_after_template_disks(api):
     server = api.create_server(additionalDisks=[{"sizeGB": 10, "type": "raw"}])
     assert [(d["id"], d["sizeGB"]) for d in server["details"]["disks"]] == [
-        ("0:0", 1), ("0:1", 2), ("0:2", 14), ("0:3", 10)]
+        ("0:0", 1),
+        ("0:1", 2),
+        ("0:2", 14),
+        ("0:3", 10),
+    ]
     assert server["details"]["storageGB"] == 27
 
 

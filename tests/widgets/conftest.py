@@ -3,6 +3,7 @@
 The sandbox runs in `polls` mode: a job moves one step per status read, so a build takes three reads
 and the tests are fast and deterministic on any machine.
 """
+
 from __future__ import annotations
 
 import threading
@@ -12,6 +13,7 @@ import pytest
 import clc_notebook as clc
 from clc_notebook import widgets as clw
 from clc_notebook.sandbox import Sandbox
+
 
 @pytest.fixture(scope="session")
 def sandbox():

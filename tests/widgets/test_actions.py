@@ -1,16 +1,16 @@
 """ServerActions: operations on picked servers, refusals, confirmation of destructive actions."""
+
 from __future__ import annotations
 
 import pytest
+from widget_helpers import POLL, WAIT, make_servers
 
 from clc_notebook.widgets import ConfirmationRequired, ServerActions
-
-from widget_helpers import POLL, WAIT, make_servers
 
 
 def power_states(session) -> dict:
     servers = session.servers()
-    return dict(zip(servers["id"], servers["power_state"]))
+    return dict(zip(servers["id"], servers["power_state"], strict=True))
 
 
 def test_reboot_from_a_dataframe_runs_a_job_per_server(session, thread_errors):

@@ -1,12 +1,12 @@
 """ServerBuildForm: build from the form, watch the stages, validation next to the fields, failures."""
+
 from __future__ import annotations
 
 import pytest
+from widget_helpers import POLL, WAIT, Recorder, distinct
 
 from clc_notebook.widgets import ServerBuildForm
 from clc_notebook.widgets.fields import message_text
-
-from widget_helpers import POLL, WAIT, Recorder, distinct
 
 
 def posts_to_servers(session) -> int:
@@ -20,8 +20,14 @@ def attach_recorders(form):
 
     def on_board(change):
         for row in change["new"][-1].rows:
-            recorded.append({"bar_style": Recorder(row.bar, "bar_style"), "value": Recorder(row.bar, "value"),
-                             "status": Recorder(row.status_text, "value")})
+            recorded.append(
+                {
+                    "bar_style": Recorder(row.bar, "bar_style"),
+                    "value": Recorder(row.bar, "value"),
+                    "status": Recorder(row.status_text, "value"),
+                }
+            )
+
     form.boards.observe(on_board, names="children")
     return recorded
 
@@ -81,8 +87,9 @@ BAD_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("values, field, expected", BAD_FIELDS,
-                         ids=[f"{f}={list(v.values())[0]!r}" for v, f, _ in BAD_FIELDS])
+@pytest.mark.parametrize(
+    "values, field, expected", BAD_FIELDS, ids=[f"{f}={list(v.values())[0]!r}" for v, f, _ in BAD_FIELDS]
+)
 def test_each_bad_field_gets_its_message_and_nothing_is_sent(session, values, field, expected):
     form = ServerBuildForm(session, poll=POLL)
     form.set(**{"name": "web", **values})
@@ -163,12 +170,18 @@ def test_rerunning_the_cell_keeps_typed_values_but_never_the_password(session, s
 
     again = ServerBuildForm(session)  # the same cell run again
 
-    assert {k: again.fields[k].value for k in ("name", "cpu", "memory_gb", "description", "managed_os")} == \
-        {"name": "db", "cpu": 4, "memory_gb": 16, "description": "database", "managed_os": True}
+    assert {k: again.fields[k].value for k in ("name", "cpu", "memory_gb", "description", "managed_os")} == {
+        "name": "db",
+        "cpu": 4,
+        "memory_gb": 16,
+        "description": "database",
+        "managed_os": True,
+    }
     assert again.fields["password"].value == ""
     assert again.fields["group"].value == first.fields["group"].value
 
     import clc_notebook as clc
+
     other = clc.connect(url=sandbox.url, username=sandbox.username, password=sandbox.password, quiet=True)
     try:
         fresh = ServerBuildForm(other)  # another session starts from the defaults
@@ -222,11 +235,17 @@ def test_background_polling_prints_nothing(session, capfd, thread_errors):
 
 
 def test_status_reads_through_dropped_and_refused_answers_still_end_green_and_print_nothing(
-        session, sandbox, capfd, thread_errors):
+    session, sandbox, capfd, thread_errors
+):
     form = ServerBuildForm(session, poll=POLL)
     form.set(name="rough", count=2)
-    sandbox.set_faults({"seed": 1, "drops": [{"rate": 0.4, "methods": ["GET"], "path": "/status/"}],
-                        "errors": [{"rate": 0.3, "status": 503, "methods": ["GET"], "path": "/status/"}]})
+    sandbox.set_faults(
+        {
+            "seed": 1,
+            "drops": [{"rate": 0.4, "methods": ["GET"], "path": "/status/"}],
+            "errors": [{"rate": 0.3, "status": 503, "methods": ["GET"], "path": "/status/"}],
+        }
+    )
     capfd.readouterr()
 
     watch = form.build().wait(WAIT)
@@ -244,8 +263,7 @@ def test_a_missing_session_is_a_clear_error():
 def test_an_unknown_data_center_is_said_not_silently_replaced(session):
     form = ServerBuildForm(session, dc="xx9")
     assert form.fields["dc"].value == "WA1"
-    assert "Data center 'XX9' is not one of this account's (WA1, VA1, UC1); showing WA1." == \
-        message_text(form.status)
+    assert message_text(form.status) == "Data center 'XX9' is not one of this account's (WA1, VA1, UC1); showing WA1."
 
 
 def test_a_lower_case_data_center_is_accepted(session):

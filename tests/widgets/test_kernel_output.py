@@ -1,4 +1,5 @@
 """In a real kernel: while a build is polled in the background, later cells get only their own output."""
+
 from __future__ import annotations
 
 import pytest

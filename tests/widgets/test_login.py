@@ -1,4 +1,5 @@
 """LoginForm: connect, show who and where, show errors in the form, never keep the password."""
+
 from __future__ import annotations
 
 import socket

@@ -1,16 +1,17 @@
 """JobProgress and JobBoard on real jobs; the polling thread's handling of trouble."""
+
 from __future__ import annotations
 
 import pytest
+from widget_helpers import POLL, WAIT, Recorder, default_group_id, distinct, make_servers, set_clock
 
 from clc_notebook.widgets import JobBoard, JobProgress, JobWatch
 
-from widget_helpers import POLL, WAIT, Recorder, default_group_id, distinct, make_servers, set_clock
-
 
 def build_job(session, name="row"):
-    return session.create_server(name=name, group_id=default_group_id(session), template="RHEL-6-64-TEMPLATE",
-                                 cpu=1, memory_gb=1)
+    return session.create_server(
+        name=name, group_id=default_group_id(session), template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1
+    )
 
 
 def test_job_progress_polls_its_own_job_to_the_end(session, thread_errors):
@@ -57,6 +58,7 @@ def test_summary_counts_jobs_as_they_finish(session):
 
 class BrokenJob:
     """A job whose status read raises something that is not a ClcError (the sandbox cannot do this)."""
+
     name = "broken"
     kind = "reboot"
 
@@ -109,8 +111,10 @@ def test_closing_a_board_stops_its_polling(session, sandbox, thread_errors):
     assert not thread_errors
 
 
-@pytest.mark.parametrize("options, message", [({"poll": 0}, "poll must be"), ({"poll": -1}, "poll must be"),
-                                              ({"timeout": 0}, "timeout must be")])
+@pytest.mark.parametrize(
+    "options, message",
+    [({"poll": 0}, "poll must be"), ({"poll": -1}, "poll must be"), ({"timeout": 0}, "timeout must be")],
+)
 def test_bad_poll_or_timeout_is_a_clear_error(options, message):
     with pytest.raises(ValueError, match=message):
         JobBoard([BrokenJob()], **options)

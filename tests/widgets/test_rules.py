@@ -1,18 +1,28 @@
 """The local rules the forms apply, and the names they accept, checked directly."""
+
 from __future__ import annotations
 
 import pytest
 
 from clc_notebook.widgets.actions import action_key
-from clc_notebook.widgets.validation import (check_name, check_password, check_range, check_types,
-                                             split_model_state)
+from clc_notebook.widgets.validation import check_name, check_password, check_range, check_types, split_model_state
 
 
-@pytest.mark.parametrize("name, alias, ok", [
-    ("web", "ALIAS", True), ("web-1", "ALIAS", True), ("abcde", "ALIAS", True), ("abcdef", "ALIAS", False),
-    ("abcdefgh", "AB", True), ("abcdefghi", "AB", False), ("we b", "AB", False), ("wéb", "AB", False),
-    ("", "AB", False), ("web\n", "AB", False),
-])
+@pytest.mark.parametrize(
+    "name, alias, ok",
+    [
+        ("web", "ALIAS", True),
+        ("web-1", "ALIAS", True),
+        ("abcde", "ALIAS", True),
+        ("abcdef", "ALIAS", False),
+        ("abcdefgh", "AB", True),
+        ("abcdefghi", "AB", False),
+        ("we b", "AB", False),
+        ("wéb", "AB", False),
+        ("", "AB", False),
+        ("web\n", "AB", False),
+    ],
+)
 def test_name_rule_is_charset_plus_alias_length(name, alias, ok):
     assert (check_name(name, alias) is None) == ok
 
@@ -32,15 +42,26 @@ def test_password_message_names_the_characters_not_the_password():
 
 
 def test_model_state_keys_map_to_form_fields():
-    by_field, general = split_model_state({
-        "body.cpu": ["The field cpu must be between 1 and 16."],
-        "body.memoryGB": ["too much"], "body.SourceServerId": ["no such template"],
-        "body.groupId": ["no such group"], "body.networkId": ["not valid"], "name": "bare string",
-        "": ["The request is invalid as a whole."], "body.ipAddress": ["not in the network"],
-    })
-    assert by_field == {"cpu": "The field cpu must be between 1 and 16.", "memory_gb": "too much",
-                        "template": "no such template", "group": "no such group", "network": "not valid",
-                        "name": "bare string"}
+    by_field, general = split_model_state(
+        {
+            "body.cpu": ["The field cpu must be between 1 and 16."],
+            "body.memoryGB": ["too much"],
+            "body.SourceServerId": ["no such template"],
+            "body.groupId": ["no such group"],
+            "body.networkId": ["not valid"],
+            "name": "bare string",
+            "": ["The request is invalid as a whole."],
+            "body.ipAddress": ["not in the network"],
+        }
+    )
+    assert by_field == {
+        "cpu": "The field cpu must be between 1 and 16.",
+        "memory_gb": "too much",
+        "template": "no such template",
+        "group": "no such group",
+        "network": "not valid",
+        "name": "bare string",
+    }
     assert general == ["The request is invalid as a whole.", "not in the network"]
 
 

@@ -1,12 +1,13 @@
 """Helpers shared by the widget tests (imported by name: test directories are not packages)."""
+
 from __future__ import annotations
 
 import threading
 
 import requests
 
-POLL = 0.02       # seconds between status reads in these tests
-WAIT = 30         # generous ceiling for a handle's wait(); never an assertion on time
+POLL = 0.02  # seconds between status reads in these tests
+WAIT = 30  # generous ceiling for a handle's wait(); never an assertion on time
 
 
 def default_group_id(session) -> str:
@@ -17,8 +18,10 @@ def default_group_id(session) -> str:
 def make_servers(session, names) -> list[str]:
     """Build servers with the client directly (not through a widget); return their ids."""
     group = default_group_id(session)
-    jobs = [session.create_server(name=name, group_id=group, template="RHEL-6-64-TEMPLATE",
-                                  cpu=1, memory_gb=1) for name in names]
+    jobs = [
+        session.create_server(name=name, group_id=group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1)
+        for name in names
+    ]
     ids = []
     for job in jobs:
         job.wait(timeout=WAIT, poll=0.01)
