@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import pytest
 import requests
-from sandbox_helpers import ALIAS, Api, rels, server_body
-
-from clc_notebook.sandbox import Sandbox
+from sandbox_api import ALIAS, Api, rels, server_body
 
 
 @pytest.fixture
-def slow_sandbox():
+def slow_sandbox(new_sandbox):
     # speed 0.001: a build takes 5000 s of sandbox time; nothing moves unless the clock is advanced.
-    with Sandbox(mode="time", speed=0.001) as sb:
-        yield sb
+    # Its own sandbox: the clock offset that `advance` adds would outlive the shared one's reset.
+    return new_sandbox(mode="time", speed=0.001)
 
 
 def _advance(sb, seconds):

@@ -10,7 +10,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sandbox_helpers import ALIAS, DEFAULT_GROUP, ROOT, server_body
+from sandbox_api import ALIAS, DEFAULT_GROUP, ROOT, server_body
 
 from clc_notebook.sandbox.routes import API_ROUTES
 
