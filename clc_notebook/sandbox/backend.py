@@ -151,6 +151,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """The account's data centers (group links with `group_links`); 403 for another alias."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             rows = db.execute("SELECT * FROM datacenters ORDER BY position").fetchall()
             roots = {g["id"]: g for g in db.execute("SELECT * FROM groups WHERE parent_id IS NULL AND alias=?", (a,))}
             return [shapes.datacenter(r, roots.get(r["root_group_id"]), a, group_links) for r in rows]
@@ -165,6 +166,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """One data center; 404 if unknown. The root group appears only as the `group` link (with `group_links`)."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             row = self._dc(db, dc)
             root = db.execute("SELECT * FROM groups WHERE id=?", (row["root_group_id"],)).fetchone()
             return shapes.datacenter(row, root, a, group_links)
@@ -173,6 +175,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """Deployable networks and templates of a data center (404 if unknown)."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             row = self._dc(db, dc)
             nets = db.execute("SELECT * FROM networks WHERE dc=? ORDER BY name", (row["id"],)).fetchall()
             templates = db.execute("SELECT * FROM templates ORDER BY position").fetchall()
@@ -193,6 +196,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """No bare-metal SKUs: this sandbox has no bare-metal capacity."""
         self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             self._dc(db, dc)
         return {"skus": [], "operatingSystems": []}
 
@@ -200,6 +204,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """Static compute limits of a data center."""
         self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             self._dc(db, dc)
         return {
             "cpu": {"value": 200, "inherited": False},
@@ -211,6 +216,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """Static network limits of a data center."""
         self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             self._dc(db, dc)
         return {"networks": {"value": 10, "inherited": False}}
 
@@ -218,6 +224,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """The account's custom field definitions."""
         self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             return [
                 {
                     "id": r["id"],
@@ -233,6 +240,7 @@ class Backend(JobRules, GroupRules, ServerRules, PublicIpRules, OperationRules):
         """The account (undocumented `GET /v2/accounts/{alias}`, the server's `account` link)."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             user = db.execute("SELECT * FROM users WHERE username=?", (who.username,)).fetchone()
             return {
                 "accountAlias": a,

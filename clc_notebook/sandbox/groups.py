@@ -93,6 +93,7 @@ class GroupRules:
             raise field_error("", "A JSON object {name, parentGroupId, description?, customFields?} is expected.")
         errors = Errors()
         with self.store.transaction() as db:
+            self.tick(db)
             name = as_str(body.get("name"), "name", errors, required=True, max_len=200)
             if name is not None and not name.strip():
                 errors.add("name", "The name field is required.")
@@ -138,6 +139,7 @@ class GroupRules:
         ops = _patch_ops(data)
         errors = Errors()
         with self.store.transaction() as db:
+            self.tick(db)
             row = self._group(db, a, gid)
             changes: dict[str, Any] = {}
             for i, (member, value) in enumerate(ops):
@@ -199,6 +201,7 @@ class GroupRules:
         """Queue the archiving of every server of the subtree: 202 + bare status link."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             row = self._group(db, a, gid)
             if row["parent_id"] is None or row["type"] != shapes.DEFAULT:
                 raise BadRequest("This group cannot be archived.")
@@ -216,6 +219,7 @@ class GroupRules:
         """The group's defaults, `{key: {value?, inherited}}`."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             return self._defaults_view(db, self._group(db, a, gid))
 
     def _defaults_view(self, db, row) -> dict:
@@ -245,6 +249,7 @@ class GroupRules:
             raise field_error("", "A JSON object of defaults is expected.")
         errors = Errors()
         with self.store.transaction() as db:
+            self.tick(db)
             row = self._group(db, a, gid)
             values = json.loads(row["defaults"])
             if body.has("cpu"):

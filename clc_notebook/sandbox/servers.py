@@ -65,6 +65,7 @@ class ServerRules:
         """What the Python SDK reads from `/capabilities` (undocumented endpoint)."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             row = self._server(db, a, sid)
             reserved = shapes.WINDOWS_RESERVED if row["windows"] else shapes.LINUX_RESERVED
             return {
@@ -77,6 +78,7 @@ class ServerRules:
         """Hourly unit prices of a server (`/v2/billing/{alias}/serverPricing/{id}`, the server's billing link)."""
         a = self._alias(who, alias)
         with self.store.transaction() as db:
+            self.tick(db)
             row = self._server(db, a, sid)
             return {
                 "cpu": PRICES["cpu"],
