@@ -190,6 +190,22 @@ API_ROUTES = [
 ]
 
 
+def _paths() -> list[tuple[str, dict, bool]]:
+    """API_ROUTES grouped by path (one Starlette route per path, so a 405's Allow header lists every method)."""
+    grouped: dict[str, tuple[dict, bool]] = {}
+    for path, fn, methods, auth in API_ROUTES:
+        handlers, _ = grouped.setdefault(path, ({}, auth))
+        handlers.update(dict.fromkeys(methods, fn))
+    return [(path, handlers, auth) for path, (handlers, auth) in grouped.items()]
+
+
+def _by_method(handlers: dict):
+    def handler(b: Backend, c: Call):
+        return handlers["GET" if c.method == "HEAD" else c.method](b, c)
+
+    return handler
+
+
 # --- application -----------------------------------------------------------------------------------------
 
 
@@ -258,7 +274,9 @@ def build_app(
     version: str = "0",
 ) -> Any:
     """The ASGI app: API routes, optional control plane, fault injection and request log around them."""
-    routes = [Route(path, endpoint(fn, auth), methods=methods) for path, fn, methods, auth in API_ROUTES]
+    routes = [
+        Route(path, endpoint(_by_method(handlers), auth), methods=list(handlers)) for path, handlers, auth in _paths()
+    ]
     if control_plane:
         routes += control_routes(Controls(clock, faults, version))
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, 404: _not_found})
