@@ -10,15 +10,17 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from .clock import MODES
 from .server import LOOPBACK, Sandbox
 
 
-def _number(convert, kind: str, ok, rule: str):
+def _number(convert: Callable[[str], Any], kind: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
     """An argparse type: `convert` the text (else "... is not {kind}"), then check `ok` (else `rule`)."""
 
-    def parse(text: str):
+    def parse(text: str) -> Any:
         try:
             value = convert(text)
         except ValueError:
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
@@ -146,7 +148,7 @@ def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
         flush=True,
     )
     try:
-        while sandbox.running:
+        while sandbox.running and sandbox._thread is not None:
             sandbox._thread.join(0.5)
     finally:
         sandbox.stop()
