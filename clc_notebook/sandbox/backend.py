@@ -48,7 +48,15 @@ class Backend:
                 clock.restore(float(row[0]))
         if store.is_empty():
             with store.transaction() as db:
-                fixtures.seed(db, clock.now(), **self.sizes)
+                self._seed(db, self.sizes)
+
+    def _seed(self, db: sqlite3.Connection, sizes: dict[str, int]) -> None:
+        """The tutorial's account (+ synthetic sizes), then what resources with a `seed(db)` add."""
+        fixtures.seed(db, self.clock.now(), **sizes)
+        for resource in self.resources.values():
+            seed = getattr(resource, "seed", None)
+            if seed is not None:
+                seed(db)
 
     def authenticate(self, authorization: str | None) -> Principal:
         """Who holds the bearer token of an Authorization header; 401 when missing, invalid or expired."""
@@ -68,7 +76,7 @@ class Backend:
                 sizes[key] = value
         with self.store.transaction() as db:
             self.store.clear()
-            fixtures.seed(db, self.clock.now(), **sizes)
+            self._seed(db, sizes)
             self._save_clock_offset(db)  # `meta` was emptied; the clock keeps its offset
         self.sizes = sizes
         return dict(sizes)

@@ -3,8 +3,9 @@
 `RESOURCES` is the registry: the backend builds them in this order, each with the shared `Context` and,
 by parameter name, the resources its constructor asks for (`def __init__(self, ctx, servers: Servers)`
 gets the `Servers` built before it). A resource may only ask for resources listed above it; one built
-on another extends it through that one's hooks (`Groups.add_members`, `Servers.add_on`).
-See docs/sandbox.md, "How to add a resource".
+on another extends it through that one's hooks (`Groups.add_members`, `Servers.add_on`). Optional:
+`tables = {name: "column definitions"}` (created if missing, emptied by a reset) and `seed(self, db)`
+(run after the tutorial's account is seeded). See docs/sandbox.md, "How to add a resource".
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ RESOURCES: list[type] = [
 
 
 def build(ctx: Context, classes: list[type] = RESOURCES) -> dict[str, Any]:
-    """One object per resource class, by its `name`, in order; their `@effect`s registered with the
-    job queue. Raises ValueError for a dependency that is not built before the resource asking for it."""
+    """One object per resource class, by its `name`, in order: its own `tables` created, its `@effect`s
+    registered with the job queue. Raises ValueError for a dependency not built before the resource
+    asking for it."""
     built: dict[str, Any] = {}
     for cls in classes:
         wanted = list(inspect.signature(cls).parameters)[1:]  # after ctx
         missing = [name for name in wanted if name not in built]
         if missing:
             raise ValueError(f"{cls.__name__} needs {', '.join(missing)}: list it after them in RESOURCES")
+        ctx.store.add_tables(getattr(cls, "tables", {}))
         resource = cls(ctx, **{name: built[name] for name in wanted})
         for attribute, mark in effects_of(cls):
             for kind in mark.kinds:
