@@ -46,7 +46,7 @@ class Tags:
     def list_tags(self, call: Call) -> list[str]:
         with self.ctx.call(call) as tx:
             server = self.servers.find(tx.db, tx.alias, call.path["server"])
-            return [r["tag"] for r in tx.db.execute("SELECT tag FROM tags WHERE server_id=?", (server["id"],))]
+            return self._tags(tx.db, server["id"])
 
     @route("POST", "/v2/tags/{alias}/{server}", body=True)
     def add(self, call: Call) -> Reply:
@@ -63,14 +63,14 @@ class Tags:
             db.execute("INSERT OR IGNORE INTO tags VALUES (?, ?)", (job.target, job.params["tag"]))
 
     def server_extras(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> Mapping[str, ServerExtras]:
-        out: dict[str, ServerExtras] = {}
-        for row in rows:
-            tags = [r["tag"] for r in db.execute("SELECT tag FROM tags WHERE server_id=?", (row["id"],))]
-            out[row["id"]] = ServerExtras(details={"tags": tags})
-        return out
+        return {r["id"]: ServerExtras(details={"tags": self._tags(db, r["id"])}) for r in rows}
 
     def server_dropped(self, db: sqlite3.Connection, server_id: str) -> None:
         db.execute("DELETE FROM tags WHERE server_id=?", (server_id,))
+
+    @staticmethod
+    def _tags(db: sqlite3.Connection, server_id: str) -> list[str]:
+        return [r["tag"] for r in db.execute("SELECT tag FROM tags WHERE server_id=? ORDER BY tag", (server_id,))]
 
 
 @pytest.fixture
