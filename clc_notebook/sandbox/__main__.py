@@ -10,6 +10,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -148,8 +149,10 @@ def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
         flush=True,
     )
     try:
-        while sandbox.running and sandbox._thread is not None:
-            sandbox._thread.join(0.5)
+        # sleep, not Thread.join: a signal interrupting join() can leave the thread marked as stopped
+        # (CPython 3.11), and stop() would then close the socket under uvicorn's shutdown
+        while sandbox.running:
+            time.sleep(0.2)
     finally:
         sandbox.stop()
 
