@@ -160,3 +160,18 @@ def test_bad_clock_settings_are_400(sandbox, payload):
     r = requests.put(f"{sandbox.url}/sandbox/clock", json=payload)
     assert r.status_code == 400 and r.json()["message"]
     assert requests.get(f"{sandbox.url}/sandbox/clock").json() == {"mode": "polls", "speed": 1.0, "polls_per_step": 1}
+
+
+def test_time_mode_every_call_settles_what_is_due_first(slow_sandbox):
+    """A group whose delete job's time is up is gone for every call, not only for the ones that used to
+    settle due jobs first (PATCH, defaults and archive used to act on the deleted group)."""
+    api = Api(slow_sandbox)
+    root = api.group()
+    default = next(g["id"] for g in root["groups"] if g["name"] == "Default Group")
+    made = api.post(f"/v2/groups/{ALIAS}", json={"name": "Doomed", "parentGroupId": default}).json()
+    assert api.delete(f"/v2/groups/{ALIAS}/{made['id']}").status_code == 202
+    _advance(slow_sandbox, 2000)  # the 2 s delete is due; nobody has read its job
+    patch = [{"op": "set", "member": "description", "value": "still here?"}]
+    assert api.patch(f"/v2/groups/{ALIAS}/{made['id']}", json=patch).status_code == 404
+    assert api.get(f"/v2/groups/{ALIAS}/{made['id']}/defaults").status_code == 404
+    assert api.post(f"/v2/groups/{ALIAS}/{made['id']}/archive").status_code == 404

@@ -46,6 +46,18 @@ def test_wrong_method_is_405(api):
     assert api.get("/v2/authentication/login").status_code == 405
 
 
+def test_405_allow_header_lists_every_method_of_the_path(api):
+    def allowed(r):
+        return {m.strip() for m in r.headers["Allow"].split(",")}
+
+    r = api.put(f"/v2/servers/{ALIAS}/wa1aliasweb01", json={})
+    assert r.status_code == 405 and allowed(r) == {"GET", "HEAD", "PATCH", "DELETE"}
+    r = api.put(f"/v2/groups/{ALIAS}/{ROOT}", json={})
+    assert r.status_code == 405 and allowed(r) == {"GET", "HEAD", "PATCH", "DELETE"}
+    r = api.delete(f"/v2/groups/{ALIAS}/{ROOT}/defaults")
+    assert r.status_code == 405 and allowed(r) == {"GET", "HEAD", "POST"}
+
+
 def test_path_words_in_any_case(api):
     assert api.get(f"/v2/DataCenters/{ALIAS}/WA1/DeploymentCapabilities").status_code == 200
     assert api.get(f"/v2/GROUPS/{ALIAS}/{ROOT}").status_code == 200
