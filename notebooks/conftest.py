@@ -13,8 +13,7 @@ import os
 
 from nbval.plugin import IPyNbFile
 
-CLC_SETTINGS = ("CLC_V2_API_URL", "CLC_V2_API_USERNAME", "CLC_V2_API_PASSWD", "CLC_V2_API_TOKEN",
-                "CLC_ACCT_ALIAS", "CLC_LOCATION")
+from clc_notebook.config import ENV_NAMES as CLC_SETTINGS
 
 
 def pytest_collect_file(file_path, parent):
