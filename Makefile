@@ -7,9 +7,10 @@ LAB_STAMP = $(VENV)/.lab-stamp
 CHROMIUM ?= /usr/bin/chromium
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
-# quiet, and no .pyc compiled at install time (Python writes them on first import): a first `make lab`
+# quiet (-qq: errors only; a pip config naming a missing extra index would add a warning per package),
+# and no .pyc compiled at install time (Python writes them on first import): a first `make lab`
 # spends its time on what the lab needs, not on compiling the test tools' files
-PIP_INSTALL = $(PY) -m pip install --quiet --no-compile --disable-pip-version-check
+PIP_INSTALL = $(PY) -m pip install -qq --no-compile --disable-pip-version-check
 
 .PHONY: setup setup-lab lab test lint dashboard sandbox bench soak chromium clean
 
