@@ -9,6 +9,7 @@ The stored outputs were made against the embedded sandbox. A CLC_V2_API_URL (or 
 setting) exported in the shell would send the notebooks to that endpoint and every comparison
 would fail, so the kernels nbval starts get an environment without them.
 """
+
 import os
 
 from nbval.plugin import IPyNbFile
