@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import frames
+from . import frames, group_names
 from .config import Settings, resolve
 from .errors import (
     ApiError,
@@ -331,40 +331,12 @@ class Session:
     def _group_ref(self, group: Any, dc: str | None, *, field: str, missing: type[ApiError]) -> str:
         """resolve_group, raising `missing` when nothing fits: NotFoundError where the group is
         what is asked for, ValidationError where it is an argument of a change (as the API does)."""
-        if isinstance(group, dict) and isinstance(group.get("id"), str):  # a Group record
-            group = group["id"]
-        if not isinstance(group, str) or not group.strip():
-            raise _invalid(
-                field, f"must be a group id, a group name or a path such as 'WA1 Hardware/Default Group'; got {group!r}"
-            )
-        text = group.strip()
-        if UUID.fullmatch(text):
+        text = group_names.reference(group, field)
+        if group_names.is_id(text):
             return text
-        parts = [part.strip() for part in text.split("/")]
-        by_path = len(parts) > 1
-        scope = dc if dc is not None else (None if by_path else self.location)
-        groups = self.groups(scope)
+        scope = dc if dc is not None else (None if group_names.is_path(text) else self.location)
         where = f"data center {str(scope).upper()}" if scope else "the account"
-        column, wanted = ("path", "/".join(parts)) if by_path else ("name", text)
-        values = groups[column].astype(str)
-        found = groups[(groups["id"] == text) | (values == wanted)]
-        if found.empty:
-            found = groups[values.str.casefold() == wanted.casefold()]
-        if len(found) == 1:
-            return str(found["id"].iloc[0])
-        if len(found) > 1:
-            candidates = "; ".join(f"{p} (id {i})" for p, i in zip(found["path"], found["id"], strict=True))
-            raise _invalid(
-                field, f"{len(found)} groups in {where} are called {text!r}: {candidates}; pass the path or the id"
-            )
-        shown = list(groups["path"].astype(str))
-        listed = ", ".join(shown[:12]) + (f", … ({len(shown) - 12} more)" if len(shown) > 12 else "")
-        rule = (
-            f"no group {'with the path' if by_path else 'named'} {text!r} in {where} (its groups: {listed or 'none'}); "
-            "pass a group id, a name or a path such as 'WA1 Hardware/Default Group'"
-            + ("" if by_path else ", or the path for a group of another data center")
-        )
-        raise missing(f"{field}: {rule}", status=None, model_state={field: [rule]})
+        return group_names.pick(self.groups(scope), text, where=where, field=field, missing=missing)
 
     def create_group(
         self, name: str, parent_id: str, description: str | None = None, custom_fields: list | None = None
@@ -457,8 +429,9 @@ class Session:
     ) -> Job:
         """Queue a server build; returns its Job (``job.server()`` gives the new server).
 
-        `group_id` is a group's id, name or path (see resolve_group). `more` adds other Create Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``,
-        ...; snake_case or the API's camelCase). Raises ValidationError (400, with the fields),
+        `group_id` is a group's id, name or path (see resolve_group). `more` adds other Create
+        Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``, ...; snake_case or the
+        API's camelCase). Raises ValidationError (400, with the fields),
         OperationError if the API did not queue it. If the answer is lost on the way back, the
         server is looked up in the target group rather than created twice: the Job then follows
         the server's status (its ``id`` is None). To tell that server from an earlier one of the
