@@ -111,7 +111,7 @@ def connect(
     return session
 
 
-def _refuse_account_with_sandbox(**account) -> None:
+def _refuse_account_with_sandbox(**account: str | None) -> None:
     """Raise ConfigurationError when an account is named although `sandbox=` asks for the embedded one."""
     given = [name for name, value in account.items() if value not in (None, "")]
     if given:

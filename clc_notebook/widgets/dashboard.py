@@ -21,7 +21,7 @@ class Dashboard(widgets.VBox):
     `session` is the logged-in Session (None before).
     """
 
-    def __init__(self, *, poll=None, timeout=None, **login_options):
+    def __init__(self, *, poll: float | None = None, timeout: float | None = None, **login_options) -> None:
         self.poll = poll
         self.timeout = timeout
         self.session = None
@@ -32,7 +32,7 @@ class Dashboard(widgets.VBox):
         super().__init__([self.login, self.account])
         self.add_class("clc-dashboard")
 
-    def _show_account(self, session) -> None:
+    def _show_account(self, session) -> None:  # a clc_notebook Session (not imported: widgets sit above it)
         self.session = session
         self.form = ServerBuildForm(session, poll=self.poll, timeout=self.timeout)
         self.actions = ServerActions(session, session.servers(), poll=self.poll, timeout=self.timeout)
