@@ -20,6 +20,7 @@ from .billing import Billing
 from .datacenters import Datacenters
 from .groups import Groups
 from .jobs import Jobs
+from .load_balancers import LoadBalancers
 from .operations import Operations
 from .public_ips import PublicIps
 from .servers import Servers
@@ -32,6 +33,7 @@ RESOURCES: list[type] = [
     PublicIps,
     Operations,
     Billing,
+    LoadBalancers,
     Jobs,
 ]
 
