@@ -17,7 +17,9 @@ from ..context import Context
 from ..registry import effects_of
 from .accounts import Accounts
 from .billing import Billing
+from .cross_dc_firewall_policies import CrossDcFirewallPolicies
 from .datacenters import Datacenters
+from .firewall_policies import FirewallPolicies
 from .groups import Groups
 from .jobs import Jobs
 from .load_balancers import LoadBalancers
@@ -34,6 +36,8 @@ RESOURCES: list[type] = [
     Operations,
     Billing,
     LoadBalancers,
+    FirewallPolicies,
+    CrossDcFirewallPolicies,
     Jobs,
 ]
 
