@@ -26,6 +26,7 @@ from .load_balancers import LoadBalancers
 from .operations import Operations
 from .public_ips import PublicIps
 from .servers import Servers
+from .statistics import Statistics
 
 RESOURCES: list[type] = [
     Accounts,
@@ -35,6 +36,7 @@ RESOURCES: list[type] = [
     PublicIps,
     Operations,
     Billing,
+    Statistics,
     LoadBalancers,
     FirewallPolicies,
     CrossDcFirewallPolicies,
