@@ -213,8 +213,8 @@ class Profile:
     def of(cls, server_id: str, windows: bool) -> Profile:
         u = [_unit(server_id, "profile", k) for k in range(9)]
         return cls(
-            idle=0.02 + 0.08 * u[0],
-            peak=0.3 + 1.1 * u[1],
+            idle=0.02 + 0.06 * u[0],
+            peak=0.2 + 0.7 * u[1],  # a 1-vCPU server peaks at 20-90 %
             peak_hour=13.0 + 6.0 * u[2],
             noise=0.06 + 0.12 * u[3],
             os_mb=(1400.0 + 800.0 * u[4]) if windows else (280.0 + 220.0 * u[4]),
