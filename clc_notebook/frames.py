@@ -100,7 +100,7 @@ HISTORY = (
     ("path", STR),
     ("status", INT),
     ("ms", FLOAT),
-    ("attempts", INT),
+    ("attempt", INT),
     ("error", STR),
 )
 

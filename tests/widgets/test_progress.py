@@ -61,8 +61,10 @@ class BrokenJob:
 
     name = "broken"
     kind = "reboot"
+    done = False
+    elapsed = 0.0
 
-    def status(self):
+    def status(self, *, deadline=None):
         raise RuntimeError("status endpoint exploded")
 
 
@@ -74,7 +76,7 @@ def test_a_status_that_cannot_be_read_ends_as_unknown_without_a_traceback(capfd,
 
     assert row.state == "unknown" and row.bar.bar_style == "warning"
     assert "status endpoint exploded" in row.status_text.value
-    assert watch.failed == [row.job] and not watch.succeeded
+    assert watch.failed_jobs == [row.job] and watch.failed and not watch.succeeded
     assert capfd.readouterr() == ("", "")
     assert not thread_errors
 
