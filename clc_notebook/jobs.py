@@ -67,9 +67,9 @@ class Schedule:
         top = s.poll_max if ceiling is None else min(s.poll_max, ceiling)
         return cls(min(s.poll, top), s.poll_backoff, top)
 
-    def after(self, interval: float | None) -> float:
-        """The interval that follows `interval` (None: the first one)."""
-        return self.first if interval is None else min(interval * self.factor, self.ceiling)
+    def after(self, interval: float) -> float:
+        """The interval that follows `interval`."""
+        return min(interval * self.factor, self.ceiling)
 
 
 @dataclass
@@ -278,9 +278,10 @@ def wait_for(
     deadline = Deadline(timeout)
     report = report if report is not None else PollReport()
     pending = [job for job in jobs if not job.done]
+    # the first interval runs from when the newest job was accepted, not from this call
+    interval = schedule.first
     youngest = min((job.elapsed for job in pending), default=0.0)
-    next_round = time.monotonic() + max(0.0, schedule.first - youngest)
-    interval: float | None = None
+    next_round = time.monotonic() + max(0.0, interval - youngest)
     given_up: set[int] = set()
     while pending:
         if _sleep_until(next_round, deadline, stop, tick, tick_every):
