@@ -1,6 +1,8 @@
 """`clc-sandbox` / `python -m clc_notebook.sandbox`: run the emulator in the foreground.
 
-Logs one line per request to stderr and exits cleanly (status 0) on Ctrl-C or SIGTERM.
+Logs one line per request to stderr and exits cleanly (status 0) on Ctrl-C or SIGTERM: the signal
+only sets a flag; the main thread then stops the sandbox (`Sandbox.stop`: requests in flight get
+1 s to finish, then are cut; done within 5 s) and prints "clc-sandbox: stopped", without a traceback.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ import json
 import logging
 import signal
 import sys
+import threading
 
 from .clock import MODES
 from .server import LOOPBACK, Sandbox
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _number(convert, kind: str, ok, rule: str):
@@ -121,33 +126,33 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, json.JSONDecodeError) as exc:
         print(f"clc-sandbox: {exc}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops like Ctrl-C does
+    # a signal only sets this flag (an exception raised at an arbitrary point of the main thread
+    # could interrupt the stop itself); the main thread then stops the sandbox in order
+    stop_requested = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop_requested.set()) for sig in STOP_SIGNALS}
     try:
-        _serve(sandbox, args)
-    except KeyboardInterrupt:
-        pass
+        _serve(sandbox, args, stop_requested)
     except (RuntimeError, ValueError) as exc:
         print(f"clc-sandbox: {exc}", file=sys.stderr)
         return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("clc-sandbox: stopped", file=sys.stderr)
     return 0
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
+def _serve(sandbox: Sandbox, args: argparse.Namespace, stop_requested: threading.Event) -> None:
     sandbox.start()
-    print(
-        f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, alias {sandbox.alias}, "
-        f"mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop",
-        file=sys.stderr,
-        flush=True,
-    )
     try:
-        while sandbox.running:
-            sandbox._thread.join(0.5)
+        print(
+            f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, alias {sandbox.alias}, "
+            f"mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop",
+            file=sys.stderr,
+            flush=True,
+        )
+        while sandbox.running and not stop_requested.wait(0.5):
+            pass
     finally:
         sandbox.stop()
 
