@@ -81,8 +81,9 @@ class _InFlight:
             if not self.cutting:
                 raise
             if not started:  # promise a body and end without it: the client sees a lost answer
+                # (500, not 503: a client reading only the status must not take it for "not processed")
                 headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", b"64")]
-                await send({"type": "http.response.start", "status": 503, "headers": headers})
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
                 await send({"type": "http.response.body", "body": b'{"stopp', "more_body": True})
         finally:
             self.tasks.discard(task)
