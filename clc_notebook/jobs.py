@@ -221,8 +221,8 @@ class Job:
     def server(self) -> Server:
         """The server this job is about (for a create: the new one, via its uuid ``self`` link).
 
-        Right after a create the uuid lookup may answer 404 for a while: the transport reads it
-        again (``Session.server``). Raises NotFoundError if the server does not appear (a failed
+        Right after a create the link may answer 404 for a while: the transport reads it again
+        (``Session.server``). Raises NotFoundError if the server does not appear (a failed
         build removes it).
         """
         if self._server is not None and self.done:
@@ -230,7 +230,7 @@ class Job:
         if self.failed and self.kind == "create":
             raise NotFoundError(f"{self.error}: no server was built", status=None)
         if self.self_href:
-            server = self._session.server(_uuid_of(self.self_href))
+            server = self._session.server(self.self_href)
         elif self._server_id:
             server = self._session.server(self._server_id)
         else:
@@ -239,11 +239,6 @@ class Job:
             self._server_id = str(server["id"]).lower()
         self._server = server
         return server
-
-
-def _uuid_of(href: str) -> str:
-    """The uuid of a create answer's ``self`` link (``/v2/servers/ALIAS/{uuid}?uuid=true``)."""
-    return href.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 # -- the one polling loop ------------------------------------------------------------------------

@@ -332,7 +332,8 @@ class Session:
         return frames.servers_of_trees(roots)
 
     def server(self, id_or_uuid: str, *, deadline: Deadline | None = None) -> Server:
-        """One server by id (``wa1aliasweb01``) or by the 32-hex uuid of its create answer.
+        """One server by id (``wa1aliasweb01``), by the 32-hex uuid of its create answer, or by
+        that answer's ``self`` link (``/v2/servers/ALIAS/{uuid}?uuid=True``, followed as given).
 
         A uuid lookup is read again on 404 (within the transport's retries): CLC answers 404 for a
         short while after the create. `deadline` bounds the call, retries included. Raises
@@ -341,17 +342,14 @@ class Session:
         key = str(id_or_uuid).strip()
         if not key:
             raise ValidationError("server id must not be empty", status=None, model_state={"id": ["must not be empty"]})
-        if UUID.fullmatch(key):
-            data = self._get(
-                f"/v2/servers/{self.alias}/{key}",
-                {"uuid": "true"},
-                f"get server with uuid {key!r}",
-                deadline=deadline,
-                also_retry=(404,),
-            )
+        path, params, retry = f"/v2/servers/{self.alias}/{key}", None, ()
+        if key.lower().startswith("/v2/servers/"):  # a create answer's self link
+            path, what, retry = key, f"get the server at {key!r}", (404,)
+        elif UUID.fullmatch(key):
+            params, what, retry = {"uuid": "true"}, f"get server with uuid {key!r}", (404,)
         else:
-            data = self._get(f"/v2/servers/{self.alias}/{key}", what=f"get server {key!r}", deadline=deadline)
-        return self._server_record(data)
+            what = f"get server {key!r}"
+        return self._server_record(self._get(path, params, what, deadline=deadline, also_retry=retry))
 
     def _server_record(self, data: Any) -> Server:
         if not isinstance(data, dict):
