@@ -35,10 +35,11 @@ lab: setup
 test: setup chromium lint
 	$(PY) -m pytest
 
-## make lint: ruff (lint and format) over the whole tree.
+## make lint: ruff (lint and format) over the whole tree, mypy over the package (pyproject.toml).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## make dashboard: notebook 02 as a Voila dashboard.
 DASHBOARD_PORT ?= 8866

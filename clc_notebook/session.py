@@ -112,6 +112,7 @@ def _embedded(sandbox, **settings_options) -> Session:
         sandbox.start()
     try:
         settings = resolve(sandbox.url, sandbox.username, sandbox.password, env={}, **settings_options)
+        assert settings is not None  # a url and credentials were given: resolve() found an account
         session = Session(settings, sandbox=sandbox, backend="embedded sandbox", owns_sandbox=owned)
         session.login()
         return session
@@ -342,13 +343,13 @@ class Session:
         key = str(id_or_uuid).strip()
         if not key:
             raise ValidationError("server id must not be empty", status=None, model_state={"id": ["must not be empty"]})
-        path, params, retry = f"/v2/servers/{self.alias}/{key}", None, ()
+        path, what = f"/v2/servers/{self.alias}/{key}", f"get server {key!r}"
+        params: dict | None = None
+        retry: tuple[int, ...] = ()
         if key.lower().startswith("/v2/servers/"):  # a create answer's self link
             path, what, retry = key, f"get the server at {key!r}", (404,)
         elif UUID.fullmatch(key):
             params, what, retry = {"uuid": "true"}, f"get server with uuid {key!r}", (404,)
-        else:
-            what = f"get server {key!r}"
         return self._server_record(self._get(path, params, what, deadline=deadline, also_retry=retry))
 
     def _server_record(self, data: Any) -> Server:

@@ -536,7 +536,7 @@ def _error_class(status: int, path: str) -> type[ApiError]:
 
 def _chain(exc: BaseException):
     seen = set()
-    stack = [exc]
+    stack: list[BaseException | None] = [exc]
     while stack:
         e = stack.pop()
         if e is None or id(e) in seen:

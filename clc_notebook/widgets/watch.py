@@ -109,7 +109,7 @@ class JobWatch:
     def __repr__(self) -> str:
         if self.errors:
             return f"<JobWatch: not launched, {len(self.errors)} problem(s): {', '.join(self.errors)}>"
-        counts = {}
+        counts: dict[str, int] = {}
         for status in self.statuses:
             counts[status] = counts.get(status, 0) + 1
         text = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no jobs"
