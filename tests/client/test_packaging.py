@@ -1,6 +1,5 @@
 """The package ships its type information (PEP 561)."""
 
-import tomllib
 from pathlib import Path
 
 import clc_notebook
@@ -10,5 +9,5 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_py_typed_marker_is_in_the_package_and_declared_as_package_data():
     assert (Path(clc_notebook.__file__).parent / "py.typed").is_file()
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["clc_notebook"]
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '[tool.setuptools.package-data]\nclc_notebook = ["py.typed"]' in pyproject
