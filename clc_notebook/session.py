@@ -450,7 +450,7 @@ class Session:
         server's credentials. Raises ValidationError for an unknown member or a refused value.
         If the answer to a cpu / memory change is lost, the returned Job (``id`` None) follows
         the server until it shows the new values, for at most ``job.watch_limit`` seconds
-        (``jobs.WATCH_LIMIT``, 3 s): then it ends failed (``wait()`` raises JobFailedError saying
+        (``reconcile.WATCH_LIMIT``, 3 s): then it ends failed (``wait()`` raises JobFailedError saying
         the change is not confirmed, what the server shows, and that calling again is safe), as
         the PATCH may never have been processed. Sync-only changes are simply sent again.
         """

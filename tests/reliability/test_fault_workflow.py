@@ -232,7 +232,7 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
             s.close()
     out = capsys.readouterr()
     deadline_hits = [e for e in errors if isinstance(e, clc.JobTimeoutError)]
-    # (a Job followed through its server after a lost answer ends failed after jobs.WATCH_LIMIT,
+    # (a Job followed through its server after a lost answer ends failed after reconcile.WATCH_LIMIT,
     # it no longer runs into the deadline: every deadline hit is a failure)
     record_figure(
         "faults",
