@@ -218,21 +218,21 @@ class Job:
         JobSet([self]).wait(timeout=timeout, poll=poll, progress=progress)
         return self
 
-    def server(self) -> Server:
+    def server(self, *, deadline: Deadline | None = None) -> Server:
         """The server this job is about (for a create: the new one, via its uuid ``self`` link).
 
         Right after a create the link may answer 404 for a while: the transport reads it again
-        (``Session.server``). Raises NotFoundError if the server does not appear (a failed
-        build removes it).
+        (``Session.server``); `deadline` bounds that. Raises NotFoundError if the server does not
+        appear (a failed build removes it).
         """
         if self._server is not None and self.done:
             return self._server
         if self.failed and self.kind == "create":
             raise NotFoundError(f"{self.error}: no server was built", status=None)
         if self.self_href:
-            server = self._session.server(self.self_href)
+            server = self._session.server(self.self_href, deadline=deadline)
         elif self._server_id:
-            server = self._session.server(self._server_id)
+            server = self._session.server(self._server_id, deadline=deadline)
         else:
             raise NotFoundError(f"job {self.id} ({self.name}) does not name a server", status=None)
         if server.get("id"):
@@ -248,7 +248,7 @@ def wait_for(
     jobs: Iterable[Any],
     *,
     schedule: Schedule,
-    timeout: float | None = None,
+    timeout: float | Deadline | None = None,
     progress: Progress | None = None,
     on_error: Callable[[Any, Exception], Any] | None = None,
     stop: threading.Event | None = None,
@@ -259,7 +259,8 @@ def wait_for(
     """Poll `jobs` until every one has ended; returns the PollReport (`report` if given, filled in).
 
     `schedule` spaces the rounds (the first one once the newest job is ``schedule.first`` s old: a
-    read right after the job was accepted would only say notStarted). `progress(job, status,
+    read right after the job was accepted would only say notStarted). `timeout` is seconds from now,
+    or a Deadline already running (a caller that bounds more than the loop with it). `progress(job, status,
     elapsed)` is called for every job each time its status is read; `tick()` every `tick_every` s
     while the loop sleeps (a display's clock); `stop` ends the loop between two reads
     (``report.stopped``). `jobs` are Jobs, or objects with ``status(deadline=)``, ``done`` and
@@ -270,7 +271,7 @@ def wait_for(
     that failed while time was left (the transport's retries used up) raises its error, or, with
     `on_error`, calls ``on_error(job, error)`` and stops polling that job only (a display row).
     """
-    deadline = Deadline(timeout)
+    deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout)
     report = report if report is not None else PollReport()
     pending = [job for job in jobs if not job.done]
     # the first interval runs from when the newest job was accepted, not from this call
@@ -283,7 +284,7 @@ def wait_for(
             report.stopped = True
             return report
         if deadline.expired():
-            raise _timed_out(pending, timeout)
+            raise _timed_out(pending, deadline)
         report.rounds += 1
         for group in _by_status_id(pending):
             if stop is not None and stop.is_set():
@@ -293,7 +294,7 @@ def wait_for(
                 status = group[0].status(deadline=deadline)
             except Exception as exc:
                 if isinstance(exc, ClcError) and deadline.expired():
-                    raise _timed_out(pending, timeout, exc) from exc
+                    raise _timed_out(pending, deadline, exc) from exc
                 if on_error is None:
                     raise
                 for job in group:
@@ -345,11 +346,11 @@ def _sleep_until(
             tick()
 
 
-def _timed_out(pending: list[Any], timeout: float | None, cause: Exception | None = None) -> JobTimeoutError:
+def _timed_out(pending: list[Any], deadline: Deadline, cause: Exception | None = None) -> JobTimeoutError:
     names = ", ".join(
         f"{getattr(j, 'id', None)} ({getattr(j, 'name', j)}: {getattr(j, 'last_status', None)})" for j in pending
     )
-    message = f"{len(pending)} job(s) still running after {timeout:g} s: {names}"
+    message = f"{len(pending)} job(s) still running after {deadline.timeout:g} s: {names}"
     if cause is not None:
         message += f" (the status read in progress was cut short: {cause})"
     return JobTimeoutError(message, jobs=pending)

@@ -131,12 +131,13 @@ class JobProgress(widgets.HBox):
                 self.status_text.value = STATUS_TEXT.get(status, status)
             self.elapsed_text.value = format_elapsed(self.elapsed)
 
-    def show_result(self) -> None:
-        """After a build succeeded, name the server it made ("web → WA1ALIASWEB01"); one extra read."""
+    def show_result(self, deadline=None) -> None:
+        """After a build succeeded, name the server it made ("web → WA1ALIASWEB01"); one extra read,
+        bounded by the watch's `deadline`."""
         if getattr(self.job, "kind", None) != "create" or not hasattr(self.job, "server"):
             return
         try:
-            server = self.job.server()
+            server = self.job.server(deadline=deadline)
             name = server.get("name") or server.get("id")
         except Exception:  # the build did succeed; the name is a nicety
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from ..deadline import Deadline
 from ..errors import JobTimeoutError
 from ..jobs import PollReport, Schedule, wait_for
 
@@ -144,11 +145,13 @@ class JobWatch:
         for row in self.rows:
             rows_of.setdefault(id(row.job), []).append(row)
 
+        deadline = Deadline(self.timeout)  # one deadline: the status reads and the build's server name
+
         def show(job: Any, status: str, elapsed: float) -> None:
             for row in rows_of[id(job)]:
                 row.show(status)
                 if status == "succeeded":
-                    row.show_result()
+                    row.show_result(deadline)
             self._refresh()
 
         def unreadable(job: Any, exc: Exception) -> None:  # the transport already retried it
@@ -161,7 +164,7 @@ class JobWatch:
         wait_for(
             jobs,
             schedule=Schedule.of(getattr(session, "settings", None), self.poll, ceiling=MAX_POLL_INTERVAL),
-            timeout=self.timeout,
+            timeout=deadline,
             progress=show,
             on_error=unreadable,
             stop=self._stop,
