@@ -160,6 +160,9 @@ class JobWatch:
             self._refresh()
 
         jobs = list({id(row.job): row.job for row in self.rows if not row.ended}.values())
+        for job in jobs:
+            if getattr(job, "done", False):  # ended before the watch began: nothing to read, just show it
+                show(job, job.last_status, job.elapsed)
         session = getattr(jobs[0], "session", None) if jobs else None
         wait_for(
             jobs,

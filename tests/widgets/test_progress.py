@@ -172,3 +172,13 @@ def test_a_row_whose_status_cannot_be_read_ends_alone(session, sandbox, thread_e
     assert "status unknown" in board.rows[0].status_text.value and "500" in board.rows[0].status_text.value
     assert board.summary.value == "2 of 2 done (1 succeeded, 1 unknown)"
     assert not thread_errors
+
+
+def test_a_board_on_jobs_that_already_ended_shows_them_without_reading(session):
+    jobs = session.power_off(make_servers(session, ["e"]))
+    jobs.wait(timeout=WAIT, poll=0.01)
+    before = _status_reads(session)
+    board = JobBoard(jobs, poll=POLL)
+    board.wait(WAIT)
+    assert [row.state for row in board.rows] == ["succeeded"] and board.rows[0].bar.value == board.rows[0].bar.max
+    assert _status_reads(session) == before
