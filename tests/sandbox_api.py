@@ -260,3 +260,15 @@ def walk_groups(tree: dict) -> Iterator[dict]:
 def servers_in(trees: list[dict]) -> list[dict]:
     """Every server embedded in group trees (e.g. an `Api.snapshot`), depth first."""
     return [s for tree in trees for g in walk_groups(tree) for s in g.get("servers", [])]
+
+
+# --- v2-experimental networks -------------------------------------------------------------------------
+
+
+def claim_network(api: Api, dc: str = "WA1") -> dict:
+    """Claim a network in `dc` and wait for the operation; returns the new network (Get Network's body)."""
+    accepted = api.ok_json("POST", f"/v2-experimental/networks/{api.alias}/{dc}/claim")
+    assert api.wait(accepted["uri"])[-1] == "succeeded"
+    done = api.ok_json("GET", accepted["uri"])
+    href = next(link["href"] for link in done["summary"]["links"] if link["rel"] == "network")
+    return api.ok_json("GET", href)

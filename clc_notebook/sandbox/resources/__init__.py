@@ -18,10 +18,13 @@ from ..registry import effects_of
 from .accounts import Accounts
 from .billing import Billing
 from .datacenters import Datacenters
+from .experimental_operations import ExperimentalOperations
 from .groups import Groups
 from .jobs import Jobs
+from .networks import Networks
 from .operations import Operations
 from .public_ips import PublicIps
+from .secondary_nics import SecondaryNics
 from .servers import Servers
 
 RESOURCES: list[type] = [
@@ -33,6 +36,9 @@ RESOURCES: list[type] = [
     Operations,
     Billing,
     Jobs,
+    ExperimentalOperations,
+    Networks,
+    SecondaryNics,
 ]
 
 
