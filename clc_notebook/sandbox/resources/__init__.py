@@ -16,6 +16,8 @@ from typing import Any
 from ..context import Context
 from ..registry import effects_of
 from .accounts import Accounts
+from .alert_policies import AlertPolicies
+from .anti_affinity import AntiAffinityPolicies
 from .billing import Billing
 from .datacenters import Datacenters
 from .experimental_operations import ExperimentalOperations
@@ -39,6 +41,8 @@ RESOURCES: list[type] = [
     ExperimentalOperations,
     Networks,
     SecondaryNics,
+    AntiAffinityPolicies,
+    AlertPolicies,
 ]
 
 
