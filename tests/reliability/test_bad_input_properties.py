@@ -507,9 +507,12 @@ def test_power_operation_bodies(world, case):
 
 # --- every other body-taking API route -----------------------------------------------------------
 def api_body_routes(sb) -> list[tuple[str, str]]:
-    """(method, template) of every body-taking /v2 route of the running sandbox's route table."""
+    """(method, template) of every body-taking API route (/v2 and /v2-experimental) of the running sandbox."""
     return sorted(
-        (m, t) for t, methods, _ in route_table(sb) if t.startswith("/v2/") for m in methods & {"POST", "PUT", "PATCH"}
+        (m, t)
+        for t, methods, _ in route_table(sb)
+        if t.startswith(("/v2/", "/v2-experimental/"))
+        for m in methods & {"POST", "PUT", "PATCH"}
     )
 
 
@@ -529,6 +532,7 @@ def test_every_body_route_survives_arbitrary_json(world, data):
         "snapshot": "1",
         "ip": "10.0.0.1",
         "job": "wa1-1",
+        "network": "a933432bd1234e84b6c4fa329e48cb8b",  # WA1's network (the world's servers are on it)
     }
     path = fill(template, values)
     case = Case("arbitrary", method, path, body, other_rejections=(404,))
