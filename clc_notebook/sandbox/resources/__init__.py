@@ -18,6 +18,7 @@ from ..registry import effects_of
 from .accounts import Accounts
 from .alert_policies import AlertPolicies
 from .anti_affinity import AntiAffinityPolicies
+from .autoscale_policies import AutoscalePolicies
 from .billing import Billing
 from .datacenters import Datacenters
 from .experimental_operations import ExperimentalOperations
@@ -43,6 +44,7 @@ RESOURCES: list[type] = [
     SecondaryNics,
     AntiAffinityPolicies,
     AlertPolicies,
+    AutoscalePolicies,
 ]
 
 
