@@ -51,8 +51,9 @@ class SecondaryNics:
     # --- as an add-on of servers and an address holder of networks ---------------------------------
 
     def server_extras(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> dict[str, ServerExtras]:
-        """Every server's `details.secondaryIPAddresses` (`[{internal}]`, empty without NICs)."""
-        shown: dict[str, list[dict]] = {r["id"]: [] for r in rows}
+        """`details.secondaryIPAddresses` (`[{internal}]`) of the servers with NICs (the others keep
+        the empty list every server shows)."""
+        ids = {r["id"] for r in rows}
         marks = ",".join("?" * len(SHOWN))
         if len(rows) == 1:
             found = db.execute(
@@ -63,9 +64,10 @@ class SecondaryNics:
             found = db.execute(
                 f"SELECT server_id, ip FROM secondary_nics WHERE state IN ({marks}) ORDER BY position", SHOWN
             ).fetchall()
+        shown: dict[str, list[dict]] = {}
         for nic in found:
-            if nic["server_id"] in shown:
-                shown[nic["server_id"]].append({"internal": nic["ip"]})
+            if nic["server_id"] in ids:
+                shown.setdefault(nic["server_id"], []).append({"internal": nic["ip"]})
         return {sid: ServerExtras(details={"secondaryIPAddresses": ips}) for sid, ips in shown.items()}
 
     def server_dropped(self, db: sqlite3.Connection, server_id: str) -> None:

@@ -713,6 +713,7 @@ def server(row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fiel
         archived = status == "archived"
         details = {
             "ipAddresses": _ip_addresses(row["ip"], [item for e in extras for item in e.ip_addresses]),
+            "secondaryIPAddresses": [],  # the addresses of secondary network adapters (an add-on's)
             "alertPolicies": [],
             "cpu": 0 if archived else row["cpu"],
             "diskCount": len(disks),
