@@ -153,6 +153,16 @@ class NetworkMethods(SessionParts):
         group = self._get(f"/v2/groups/{self.alias}/{group_id}", what=f"get group {group_id!r}") or {}
         return self._network_ref(text, group.get("locationId"), "network", ValidationError)
 
+    def operation_status(self, operation_id: str) -> dict:
+        """One read of ``GET /v2-experimental/operations/{alias}/status/{id}``: the operation's status
+        record (``status``: ``queued``, ``running``, ``succeeded``, ``failed``; a claim's also
+        ``summary``). Raises MalformedResponseError when the answer has no ``status``."""
+        path = f"/v2-experimental/operations/{self.alias}/status/{operation_id}"
+        data = self._get(path, what=f"read status of operation {operation_id}")
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            raise self._malformed(f"read status of operation {operation_id}: GET {path} has no status: {data!r}")
+        return data
+
     def claim_network(self, dc: str | None = None) -> OperationJob:
         """Claim a new network in `dc`; returns its Job (``job.network_id`` once it succeeded).
 

@@ -11,13 +11,18 @@ claim's names the network it made.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Protocol, cast
 
 from .. import frames
-from ..errors import MalformedResponseError
 from ..jobs import Job
 
 OPERATION_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+class OperationSource(Protocol):
+    """What an OperationJob reads its status with (`Session.operation_status`)."""
+
+    def operation_status(self, operation_id: str) -> dict: ...
 
 
 class OperationJob(Job):
@@ -27,18 +32,9 @@ class OperationJob(Job):
     record: dict[str, Any] | None = None
 
     def _read_status(self) -> str:
-        s = self._session
-        path = f"/v2-experimental/operations/{s.alias}/status/{self.id}"
-        what = f"read status of operation {self.id}"
-        reply = s.transport.request("GET", path, what=what)
-        data = reply.data
-        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
-            message = s.transport.redactor.text(
-                f"{what}: GET {path} answered {reply.status} without a status: {data!r}"
-            )
-            raise MalformedResponseError(message[:400], method="GET", path=path)
-        self.record = data
-        return data["status"]
+        source = cast(OperationSource, self._session)
+        self.record = source.operation_status(str(self.id))
+        return str(self.record["status"])
 
     @property
     def network_id(self) -> str | None:

@@ -168,3 +168,11 @@ def test_secondary_nics(s, built):
     assert s.server(built.id)["details"]["secondaryIPAddresses"] == []
     with pytest.raises(clc.NotFoundError):
         s.remove_secondary_nic(built.id, net)
+
+
+def test_operation_status_reads_ride_out_unavailable_answers(s, sb):
+    """503s on the operation's status reads are read again (as for any job), never taken as an end."""
+    job = s.claim_network()
+    sb.set_faults({"seed": 3, "errors": [{"rate": 0.5, "status": 503, "path": "^/v2-experimental/operations/"}]})
+    job.wait(timeout=60)
+    assert job.succeeded and job.network_id
