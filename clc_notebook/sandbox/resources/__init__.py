@@ -20,15 +20,19 @@ from .alert_policies import AlertPolicies
 from .anti_affinity import AntiAffinityPolicies
 from .autoscale_policies import AutoscalePolicies
 from .billing import Billing
+from .cross_dc_firewall_policies import CrossDcFirewallPolicies
 from .datacenters import Datacenters
 from .experimental_operations import ExperimentalOperations
+from .firewall_policies import FirewallPolicies
 from .groups import Groups
 from .jobs import Jobs
+from .load_balancers import LoadBalancers
 from .networks import Networks
 from .operations import Operations
 from .public_ips import PublicIps
 from .secondary_nics import SecondaryNics
 from .servers import Servers
+from .statistics import Statistics
 
 RESOURCES: list[type] = [
     Accounts,
@@ -38,6 +42,10 @@ RESOURCES: list[type] = [
     PublicIps,
     Operations,
     Billing,
+    Statistics,
+    LoadBalancers,
+    FirewallPolicies,
+    CrossDcFirewallPolicies,
     Jobs,
     ExperimentalOperations,
     Networks,
