@@ -215,9 +215,17 @@ class Api:
 
     def snapshot(self, roots: list[str]) -> list:
         """The account's visible state: each root's detailed group tree (servers embedded), then the
-        load balancers and firewall policies of each of those data centers."""
+        load balancers, firewall policies and networks of each of those data centers, then the
+        account's anti-affinity and alert policies."""
         trees = [self.group(g, detailed=True) for g in roots]
-        return trees + [self.network_services(tree["locationId"]) for tree in trees]
+        return trees + [self.network_services(tree["locationId"]) for tree in trees] + [self.policies()]
+
+    def policies(self) -> dict:
+        """The account's anti-affinity and alert policies."""
+        return {
+            "antiAffinity": self.ok_json("GET", f"/v2/antiAffinityPolicies/{self.alias}"),
+            "alert": self.ok_json("GET", f"/v2/alertPolicies/{self.alias}"),
+        }
 
     def network_services(self, dc: str) -> dict:
         """A data center's load balancers and firewall policies (without the policies' provisioning
@@ -228,6 +236,7 @@ class Api:
         return {
             "loadBalancers": self.ok_json("GET", f"/v2/sharedLoadBalancers/{a}/{dc}"),
             "firewallPolicies": [{k: v for k, v in p.items() if k != "status"} for p in policies + cross],
+            "networks": self.ok_json("GET", f"/v2-experimental/networks/{a}/{dc}"),
         }
 
     def network_service_ids(self, dc: str = "WA1") -> dict[str, str]:
