@@ -23,7 +23,7 @@ def test_a_data_center_lists_its_network_with_the_recorded_shape(api):
     assert net["name"] == "My Network" and net["cidr"] == "10.20.0.0/16"
     assert net["gateway"] == "10.20.0.1" and net["netmask"] == "255.255.0.0"
     assert net["type"] == "private" and isinstance(net["vlan"], int)
-    base = f"/v2-experimental/networks/alias/wa1/{NETWORK}"
+    base = f"{api.url}/v2-experimental/networks/alias/wa1/{NETWORK}"  # absolute, as documented and recorded
     assert net["links"] == [
         {"rel": "self", "href": base, "verbs": ["GET", "PUT"]},
         {"rel": "ipAddresses", "href": f"{base}/ipAddresses", "verbs": ["GET"]},

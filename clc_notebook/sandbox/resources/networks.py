@@ -152,7 +152,7 @@ class Networks:
                 " ORDER BY n.name, n.id",
                 (dc, tx.alias),
             ).fetchall()
-            return [network(r, tx.alias) for r in rows]
+            return [network(r, tx.alias, call.base_url) for r in rows]
 
     @route("GET", "/v2-experimental/networks/{alias}/{dc}/{network}")
     def get(self, call: Call) -> dict:
@@ -161,7 +161,7 @@ class Networks:
             row = self.find(tx.db, tx.alias, call.path["dc"], call.path["network"])
             which = _filter(call.query.get("ipaddresses", "none"), "ipAddresses")
             addresses = None if which == "none" else self.addresses(tx.db, row, which)
-            return network(row, tx.alias, addresses)
+            return network(row, tx.alias, call.base_url, addresses)
 
     @route("GET", "/v2-experimental/networks/{alias}/{dc}/{network}/ipAddresses")
     def ip_addresses(self, call: Call) -> list[dict]:
@@ -287,10 +287,11 @@ def default_name(vlan: int, cidr: str) -> str:
 # --- representations -----------------------------------------------------------------------------------
 
 
-def network(row: sqlite3.Row, alias: str, addresses: list[dict] | None = None) -> dict:
-    """A network as v2-experimental shows it (`ipAddresses` only when asked for)."""
+def network(row: sqlite3.Row, alias: str, base_url: str, addresses: list[dict] | None = None) -> dict:
+    """A network as v2-experimental shows it (`ipAddresses` only when asked for). Its links are
+    absolute (`base_url`: the scheme and host the client used), as documented and mostly recorded."""
     net = ipaddress.IPv4Network(row["cidr"])
-    base = f"/v2-experimental/networks/{alias.lower()}/{row['dc'].lower()}/{row['id']}"
+    base = f"{base_url}/v2-experimental/networks/{alias.lower()}/{row['dc'].lower()}/{row['id']}"
     out: dict = {
         "id": row["id"],
         "cidr": row["cidr"],
