@@ -77,3 +77,13 @@ def test_cli_clock_start_reaches_the_sandbox_and_a_bad_one_is_refused(capsys):
     err = capsys.readouterr().err
     assert "clock_start: " in err and "Traceback" not in err
 
+
+def test_month_to_date_counts_the_hours_the_server_existed_this_month(new_sandbox):
+    """A server built two days ago has cost two days, not the ten days the month has run."""
+    sb = new_sandbox(clock_start=START)  # 10 June: 224 hours into the month
+    api = Api(sb)
+    server = api.create_server()
+    sb.set_clock(advance=2 * DAY)
+    costs = api.ok_json("GET", f"/v2/groups/{ALIAS}/{DEFAULT_GROUP}/billing")["groups"][DEFAULT_GROUP]["servers"]
+    hourly, to_date = costs[server["id"]]["currentHour"], costs[server["id"]]["monthToDate"]
+    assert hourly * 48 - 0.01 <= to_date <= hourly * 49 + 0.01, (hourly, to_date)
