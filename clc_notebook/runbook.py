@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from . import group_names
 from .config import ENV_SERVER_PASSWORD
 from .errors import ClcError, NotFoundError
 from .jobs import Job, JobSet
-from .recording import SECRET, Change, Code, code_text, literal, log_of
+from .recording import SECRET, Change, Code, code_text, literal, log_of, without_defaults
 
 SERVER_PASSWORD_VARIABLE = ENV_SERVER_PASSWORD
 # update_server members that the API applies at once (answer 204, no job)
@@ -143,6 +143,7 @@ class _Writer:
             "password = None",
             f"dc = {literal(self.dc)}  # the data center the groups below are looked up in",
             "timeout = 600  # seconds each step may wait for its job",
+            "poll = None  # seconds between two status reads (None: the client's growing interval)",
         ]
         if self.uses_password:
             lines.append(f"server_password = None  # None: ${SERVER_PASSWORD_VARIABLE}, else the platform's own")
@@ -249,6 +250,9 @@ class _Writer:
         if change.failed:
             how = change.outcome if change.error else "its job failed"
             return _Step(None, f"Not replayed: `{_plain_call(change)}` failed in the recorded session ({how}).")
+        method = getattr(self.session, change.method, None)
+        if method is not None:  # arguments equal to the method's defaults say nothing: left out
+            change = replace(change, arguments=without_defaults(method, change.arguments))
         handler = getattr(self, f"_{change.method}", None)
         if handler is None and change.method in POWER_METHODS:
             handler = self._power
@@ -268,7 +272,7 @@ class _Writer:
         self.servers[server_id.lower()] = variable
         self.created_servers.append((server_id.lower(), str(name)))
         call = code_text("s.create_server", [("name", name), ("group_id", group), *rest])
-        return _Step(f"{variable} = {call}.wait(timeout=timeout).server_id")
+        return _Step(f"{variable} = {call}.wait(timeout=timeout, poll=poll).server_id")
 
     def _update_server(self, change: Change) -> _Step:
         args = dict(change.arguments)
@@ -277,14 +281,14 @@ class _Writer:
             args["group_id"] = self.group(args["group_id"])
         members = self._arguments(args, drop=("current_password",))
         call = code_text("s.update_server", [(None, server), *members])
-        code = call + (".wait(timeout=timeout)" if isinstance(change.result, ASYNC_RESULTS) else "")
+        code = call + (".wait(timeout=timeout, poll=poll)" if isinstance(change.result, ASYNC_RESULTS) else "")
         if args.get("password") is SECRET:
             code = "if server_password:  # the recorded session changed the password\n    " + code
         return _Step(code)
 
     def _delete_server(self, change: Change) -> _Step:
         server = self.server(change.arguments["server_id"])
-        return _Step(f"s.delete_server({server}).wait(timeout=timeout)")
+        return _Step(f"s.delete_server({server}).wait(timeout=timeout, poll=poll)")
 
     def _power(self, change: Change) -> _Step:
         jobs = change.jobs
@@ -303,7 +307,7 @@ class _Writer:
             call = code_text("s.power", [(None, change.arguments.get("operation")), (None, servers)])
         else:
             call = code_text(f"s.{change.method}", [(None, servers)])
-        return _Step(f"{call}.wait(timeout=timeout)", note)
+        return _Step(f"{call}.wait(timeout=timeout, poll=poll)", note)
 
     def _create_group(self, change: Change) -> _Step:
         group = change.result
@@ -328,14 +332,14 @@ class _Writer:
 
     def _delete_group(self, change: Change) -> _Step:
         group = self.group(change.arguments["group_id"])
-        return _Step(f"s.delete_group({group}).wait(timeout=timeout)")
+        return _Step(f"s.delete_group({group}).wait(timeout=timeout, poll=poll)")
 
     def _add_public_ip(self, change: Change) -> _Step:
         args = dict(change.arguments)
         server_id = str(args.pop("server_id")).lower()
         server = self.server(server_id)
         call = code_text("s.add_public_ip", [(None, server), *self._arguments(args)])
-        lines = [f"before = set(s.public_ips({server}))", f"{call}.wait(timeout=timeout)"]
+        lines = [f"before = set(s.public_ips({server}))", f"{call}.wait(timeout=timeout, poll=poll)"]
         made = self._new_public_ip(change, server_id)
         if made is not None:
             variable = f"public_ip_{self._next('public_ip')}"
@@ -368,12 +372,14 @@ class _Writer:
         server = self.server(args.pop("server_id"))
         ip = self.value(args.pop("ip"))
         call = code_text("s.update_public_ip", [(None, server), (None, ip), *self._arguments(args)])
-        return _Step(f"{call}.wait(timeout=timeout)")
+        return _Step(f"{call}.wait(timeout=timeout, poll=poll)")
 
     def _delete_public_ip(self, change: Change) -> _Step:
         server = self.server(change.arguments["server_id"])
         ip = self.value(change.arguments["ip"])
-        return _Step(f"{code_text('s.delete_public_ip', [(None, server), (None, ip)])}.wait(timeout=timeout)")
+        return _Step(
+            f"{code_text('s.delete_public_ip', [(None, server), (None, ip)])}.wait(timeout=timeout, poll=poll)"
+        )
 
     def _generic(self, change: Change) -> _Step:
         """Any other change: its arguments with known ids replaced; what it creates kept in a variable."""
@@ -385,9 +391,9 @@ class _Writer:
             variable = f"network_{self._next('network')}_id"
             if network_id:
                 self.others[str(network_id).lower()] = variable
-            return _Step(f"{variable} = {call}.wait(timeout=timeout).network_id")
+            return _Step(f"{variable} = {call}.wait(timeout=timeout, poll=poll).network_id")
         if isinstance(result, ASYNC_RESULTS):
-            return _Step(f"{call}.wait(timeout=timeout)")
+            return _Step(f"{call}.wait(timeout=timeout, poll=poll)")
         if change.method.startswith("create_") and isinstance(result, dict) and result.get("id"):
             kind = change.method.removeprefix("create_")
             variable = f"{kind}_{self._next(kind)}_id"
