@@ -22,7 +22,10 @@ SERVER_PASSWORD_VARIABLE = ENV_SERVER_PASSWORD
 
 
 def commands(history: Iterable[dict], base_url: str) -> list[str]:
-    """One curl command line per history row (``method``, ``path`` with its query, ``body``, ``auth``)."""
+    """One curl command line per history row (``method``, ``path`` with its query, ``body``, ``auth``).
+
+    `base_url` starts every URL; a shell variable (``"$CLC_V2_API_URL"``) is written for the shell to
+    expand."""
     return [command(row, base_url) for row in history]
 
 
@@ -32,7 +35,10 @@ def command(row: dict, base_url: str) -> str:
     parts = ["curl", "-sS"]
     if method != "GET":
         parts += ["-X", method]
-    parts.append(shlex.quote(base_url.rstrip("/") + path))
+    if base_url.startswith("$"):
+        parts.append(f'"{base_url.rstrip("/")}"{shlex.quote(path)}')
+    else:
+        parts.append(shlex.quote(base_url.rstrip("/") + path))
     parts += ["-H", shlex.quote("Accept: application/json")]
     if row.get("auth", True):
         parts += ["-H", f'"Authorization: Bearer ${TOKEN_VARIABLE}"']

@@ -222,10 +222,11 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
         """Every HTTP attempt made, one row each (method, path, status, ms, attempt, error, body), secrets redacted."""
         return frames.history_frame(self._transport.history_records())
 
-    def curl(self) -> list[str]:
+    def curl(self, base_url: str | None = None) -> list[str]:
         """One curl command per row of `history`, in order (curl.py): the token as ``$CLC_TOKEN``, the
-        login password as ``$CLC_V2_API_PASSWD``, a server password as ``$CLC_SERVER_PASSWORD``."""
-        return curl.commands(self._transport.history_records(), self.url)
+        login password as ``$CLC_V2_API_PASSWD``, a server password as ``$CLC_SERVER_PASSWORD``.
+        `base_url` replaces the session's URL (e.g. ``"$CLC_V2_API_URL"``, left for the shell)."""
+        return curl.commands(self._transport.history_records(), base_url or self.url)
 
     def export_runbook(self, path, *, timeout: float = 600):
         """Write this session's changes as a papermill notebook that replays them (runbook.py); returns

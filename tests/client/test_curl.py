@@ -108,3 +108,12 @@ def test_the_commands_replayed_with_curl_on_a_fresh_sandbox_answer_the_same_stat
         replayed.append(int(done.stdout))
     assert replayed == statuses
     assert 404 in replayed and 202 in replayed and 204 in replayed  # the statuses are not all alike
+
+
+def test_the_url_may_be_left_to_the_shell(s):
+    s.datacenters()
+    command = s.curl(base_url="$CLC_V2_API_URL")[-1]
+    assert s.url not in command
+    assert '"$CLC_V2_API_URL"' in command
+    # the shell joins the variable and the quoted path into one word
+    assert "$CLC_V2_API_URL/v2/datacenters/ALIAS?groupLinks=true" in shlex.split(command)
