@@ -199,8 +199,8 @@ def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
                     change.before = {}
             try:
                 change.result = method(self, *args, **kwargs)
-            except Exception as exc:
-                change.error = _redacted(self, f"{type(exc).__name__}: {exc}".splitlines()[0])
+            except BaseException as exc:  # an interrupt too: the change may not have happened
+                change.error = _redacted(self, (f"{type(exc).__name__}: {exc}".splitlines() or [""])[0])
                 raise
             finally:
                 change.arguments = _scrubbed(self, change.arguments)

@@ -325,9 +325,13 @@ class _Writer:
 
     def _update_group(self, change: Change) -> _Step:
         args = dict(change.arguments)
-        group = self.group(args.pop("group_id"))
+        reference = args.pop("group_id")
+        group = self.group(reference)
         if "parent_id" in args:
             args["parent_id"] = self.group(args["parent_id"])
+        made = next((gid for gid, variable in self.groups.items() if variable == group), None)
+        if isinstance(args.get("name"), str) and made in dict(self.created_groups):
+            self.group_by_name[args["name"].casefold()] = made  # later calls may name it by its new name
         return _Step(code_text("s.update_group", [(None, group), *self._arguments(args)]))
 
     def _delete_group(self, change: Change) -> _Step:
@@ -512,6 +516,7 @@ def check_state(session: Any, servers: dict | None = None, groups: dict | None =
         row = server.row
         for key, expected in want.items():
             got = row.get(key)
+            got = (got or "") if key == "description" else got  # no description: None or ""
             if key == "name":
                 if not re.fullmatch(rf"[A-Z0-9]*{re.escape(str(expected).upper())}\d+", str(got).upper()):
                     problems.append(f"server {server_id}: name {got!r} does not end in {str(expected).upper()}NN")

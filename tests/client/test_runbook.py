@@ -127,3 +127,13 @@ def test_check_state_names_each_difference(s):
     assert f"server {server_id}: cpu is 1, expected 2" in text
     assert "server wa1aliasnope01: not found" in text
     assert f"group {'0' * 32}: not found" in text
+
+
+def test_a_new_group_named_by_its_new_name_is_its_variable(s, tmp_path):
+    group = s.create_group("Team", "Default Group")
+    s.update_group(group.id, name="Crew")
+    s.create_server(name="web", group_id="Crew", template=TEMPLATE, cpu=1, memory_gb=2).wait(timeout=60)
+    cells = [c["source"] for c in _cells(s.export_runbook(tmp_path / "runbook.ipynb")) if c["cell_type"] == "code"]
+    assert 's.update_group(group_1_id, name="Crew")' in cells
+    build = next(c for c in cells if "s.create_server(" in c)
+    assert "group_id=group_1_id" in build and "Crew" not in build
