@@ -12,7 +12,7 @@ PORT   ?= 8888
 # spends its time on what the lab needs, not on compiling the test tools' files
 PIP_INSTALL = $(PY) -m pip install -qq --no-compile --disable-pip-version-check
 
-.PHONY: setup setup-lab lab test lint dashboard sandbox bench soak chromium clean
+.PHONY: setup setup-lab lab test lint dashboard sandbox bench soak chromium curl clean
 
 # The venv is made once; each install step below runs again only when pyproject.toml changes.
 $(PY):
@@ -37,6 +37,12 @@ chromium:
 	  echo "installing Debian chromium (needed by the browser test)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The curl binary, for the test that replays `s.curl()`'s commands with it.
+curl:
+	@command -v curl >/dev/null || { \
+	  echo "installing curl (needed by the s.curl() replay test)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+
 ## make lab: JupyterLab on the notebooks, against the embedded sandbox (no account needed).
 # Jupyter refuses to run as root unless told to (containers, CI machines): say so only when root.
 ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -45,7 +51,7 @@ lab: setup-lab
 	  --ServerApp.root_dir=notebooks
 
 ## make test: every test (unit, client<->sandbox over HTTP, widgets, nbval notebooks, browser).
-test: setup chromium lint
+test: setup chromium curl lint
 	$(PY) -m pytest
 
 ## make lint: ruff (lint and format) over the whole tree, mypy over the package (pyproject.toml).

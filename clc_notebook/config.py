@@ -25,6 +25,8 @@ ENV_ALIAS = "CLC_ACCT_ALIAS"
 ENV_LOCATION = "CLC_LOCATION"
 # every variable that points the client away from the embedded sandbox (tests clear these)
 ENV_NAMES = (ENV_URL, ENV_USERNAME, ENV_PASSWORD, ENV_TOKEN, ENV_ALIAS, ENV_LOCATION)
+# Not a connection setting: where exported code (s.curl(), runbooks, the widgets' code) reads a server's password.
+ENV_SERVER_PASSWORD = "CLC_SERVER_PASSWORD"
 
 # numeric settings -> (bound, whether the bound itself is allowed): a bad value fails here, named,
 # not later inside urllib3 or time.sleep

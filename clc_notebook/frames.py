@@ -102,6 +102,7 @@ HISTORY = (
     ("ms", FLOAT),
     ("attempt", INT),
     ("error", STR),
+    ("body", STR),  # the JSON sent (secrets masked), None without a body
 )
 
 SCHEMAS = {

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import frames, group_names, reconcile
+from . import curl, frames, group_names, reconcile, recording, runbook
 from .config import Settings, resolve
 from .deadline import Deadline
 from .endpoints import FirewallMethods, LoadBalancerMethods, MonitoringMethods, NetworkMethods, PolicyMethods
@@ -219,8 +219,20 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
 
     @property
     def history(self) -> pd.DataFrame:
-        """Every HTTP attempt made, one row each (method, path, status, ms, attempt, error), secrets redacted."""
+        """Every HTTP attempt made, one row each (method, path, status, ms, attempt, error, body), secrets redacted."""
         return frames.history_frame(self._transport.history_records())
+
+    def curl(self, base_url: str | None = None) -> list[str]:
+        """One curl command per row of `history`, in order (curl.py): the token as ``$CLC_TOKEN``, the
+        login password as ``$CLC_V2_API_PASSWD``, a server password as ``$CLC_SERVER_PASSWORD``.
+        `base_url` replaces the session's URL (e.g. ``"$CLC_V2_API_URL"``, left for the shell)."""
+        return curl.commands(self._transport.history_records(), base_url or self.url)
+
+    def export_runbook(self, path, *, timeout: float = 600):
+        """Write this session's changes as a papermill notebook that replays them (runbook.py); returns
+        the path. Waits (at most `timeout` s) for jobs still running; raises JobTimeoutError if they do
+        not end."""
+        return runbook.export(self, path, timeout=timeout)
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -783,6 +795,10 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
         """DataFrame (frames.CUSTOM_FIELDS) of the account's custom fields."""
         raw = self._get(f"/v2/accounts/{self.alias}/customFields", what="list custom fields")
         return frames.custom_fields_frame(raw or [])
+
+
+# every change call (create, update, delete, power, groups, public IPs, ...) is recorded for export_runbook
+recording.install(Session)
 
 
 # -- argument helpers ----------------------------------------------------------------------------

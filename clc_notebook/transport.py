@@ -313,13 +313,13 @@ class Transport:
                 ms = (time.monotonic() - started) * 1000
                 sent = _sent(exc)
                 error = self._transport_error(exc, call.method, shown, call.what, sent, timeout)
-                self._record(call.method, shown, None, ms, attempt, str(error))
+                self._record(call, shown, None, ms, attempt, str(error))
                 again = should_retry(call.method, repeatable=call.repeatable, status=None, sent=sent)
                 if not self._pause_before_retry(call, attempt, again, None):
                     raise error from None
                 continue
             ms = (time.monotonic() - started) * 1000
-            self._record(call.method, shown, resp.status_code, ms, attempt, None)
+            self._record(call, shown, resp.status_code, ms, attempt, None)
             log.debug("%s %s -> %s (%.0f ms)", call.method, shown, resp.status_code, ms)
             again = should_retry(
                 call.method, repeatable=call.repeatable, status=resp.status_code, also_retry=call.also_retry
@@ -341,21 +341,30 @@ class Transport:
             time.sleep(delay)
         return True
 
-    def _record(self, method: str, path: str, status: int | None, ms: float, attempt: int, error: str | None) -> None:
+    def _record(self, call: _Call, path: str, status: int | None, ms: float, attempt: int, error: str | None) -> None:
         self.calls += 1
         self._history.append(
             {
                 "time": time.time(),
-                "method": method,
+                "method": call.method,
                 "path": self.redactor.text(path),
                 "status": status,
                 "ms": round(ms, 2),
                 "attempt": attempt,
                 "error": self.redactor.text(error) if error else None,
+                "body": self._shown_body(call.body),
+                "auth": call.auth,  # whether a bearer token was sent (s.curl() writes the header)
             }
         )
 
+    def _shown_body(self, body: bytes | None) -> str | None:
+        """The request body as history keeps it: JSON with every secret masked (``***``)."""
+        if body is None:
+            return None
+        return jsonlib.dumps(self.redactor.value(jsonlib.loads(body)))
+
     def history_records(self) -> list[dict]:
+        """Every attempt's row (time, method, path, status, ms, attempt, error, body, auth), secrets masked."""
         return list(self._history)
 
     # -- answers -------------------------------------------------------------------------------

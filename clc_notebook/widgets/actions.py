@@ -8,6 +8,7 @@ import threading
 
 import ipywidgets as widgets
 
+from .code import CodeSection, action_code
 from .fields import describe_error, require_session, set_message
 from .progress import JobBoard
 from .watch import JobWatch
@@ -73,7 +74,8 @@ class ServerActions(widgets.VBox):
     `run(action, servers=None, confirm=False)` does the same from code and returns a JobWatch; destructive
     actions (power off, shut down, reset, archive, delete) need `confirm=True` there and a Confirm click here.
     When an action's jobs have ended, the list is read again (`refresh()`), so each label shows the server's
-    state after the action ("WA1ALIASWEB01 (stopped)") and a deleted server leaves the list.
+    state after the action ("WA1ALIASWEB01 (stopped)") and a deleted server leaves the list. `code` is the
+    client code of the last action (under the collapsed "Code" section, with a Copy button).
     """
 
     def __init__(self, session, servers, *, poll=None, timeout=None):
@@ -110,8 +112,16 @@ class ServerActions(widgets.VBox):
         self.status = widgets.HTML()
         self.status.add_class("clc-action-status")
         self.boards = widgets.VBox()
+        self.code_section = CodeSection()
         super().__init__(
-            [self.selector, widgets.HBox([self.action, self.run_button]), self.confirm_box, self.status, self.boards]
+            [
+                self.selector,
+                widgets.HBox([self.action, self.run_button]),
+                self.confirm_box,
+                self.status,
+                self.code_section,
+                self.boards,
+            ]
         )
         self.add_class("clc-server-actions")
         self.run_button.on_click(lambda _b: self._guard(self._ask))
@@ -143,6 +153,7 @@ class ServerActions(widgets.VBox):
             jobs, refused = self._delete(ids)
         else:
             jobs, refused = self._operation(method, ids)
+        self.code_section.show(action_code(method, ids, refused))
         board = JobBoard(
             jobs,
             not_queued=refused,
@@ -161,6 +172,12 @@ class ServerActions(widgets.VBox):
         )
         self.last_watch = watch
         return watch
+
+    @property
+    def code(self) -> str:
+        """The client code of the last action ('' before): e.g. ``jobs = s.pause([...])`` then
+        ``jobs.wait()``, runnable where `s` is the session."""
+        return self.code_section.code
 
     def refresh(self, servers=None) -> None:
         """Read the offered servers again and relabel them with their current state; keep the pick.

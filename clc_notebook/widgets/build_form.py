@@ -13,6 +13,7 @@ from .choices import (
     network_options,
     template_options,
 )
+from .code import CodeSection, build_code
 from .fields import describe_error, message_text, message_widget, require_session, set_message, styled
 from .progress import JobBoard
 from .watch import JobWatch
@@ -43,7 +44,8 @@ class ServerBuildForm(widgets.VBox):
     `fields` maps a field name (dc, template, network, group, name, description, cpu, memory_gb,
     server_type, storage_type, anti_affinity, managed_os, password, count) to its widget; `messages`
     maps the same names to the message shown next to the field. `build()` (also the Build button)
-    returns a JobWatch.
+    returns a JobWatch. `code` is the client code of the last build that sent something (shown under
+    the collapsed "Code" section, with a Copy button); a typed password is read there, never written.
 
     Networks come from the networks API (claimed ones included), or from the deployment capabilities
     where a backend has none. The anti-affinity policies of the data center are offered (and their
@@ -88,8 +90,11 @@ class ServerBuildForm(widgets.VBox):
         self.status.add_class("clc-form-status")
         self.boards = widgets.VBox()
         self.boards.add_class("clc-boards")
+        self.code_section = CodeSection()
         self.rows = {name: widgets.HBox([f[name], self.messages[name]]) for name in f}
-        super().__init__(list(self.rows.values()) + [widgets.HBox([self.build_button, self.status]), self.boards])
+        super().__init__(
+            list(self.rows.values()) + [widgets.HBox([self.build_button, self.status]), self.code_section, self.boards]
+        )
         self.add_class("clc-build-form")
 
         recalled = memory.recall(session, FORM_KEY) if remember else {}
@@ -119,6 +124,12 @@ class ServerBuildForm(widgets.VBox):
         for name, value in values.items():
             self.fields[name].value = value
         return self
+
+    @property
+    def code(self) -> str:
+        """The client code of the last build that sent something ('' before): ``job =
+        s.create_server(...)`` then ``job.wait()``, runnable where `s` is the session."""
+        return self.code_section.code
 
     def message(self, field: str) -> str:
         """The message shown next to `field` ('' when none)."""
@@ -172,6 +183,7 @@ class ServerBuildForm(widgets.VBox):
         self._refusal_shown = False
         set_message(self.status, f"Submitting {count} build(s)…", kind="info")
         jobs, problem = self._submit(params, count)
+        self.code_section.show(build_code(self.session.create_server, self._shown(params), count))
         by_field, general = self._problems(problem) if problem else ({}, [])
         for name, text in by_field.items():
             set_message(self.messages[name], text)
@@ -196,6 +208,15 @@ class ServerBuildForm(widgets.VBox):
         return "ServerBuildForm(" + ", ".join(f"{k}={self.fields[k].value!r}" for k in shown) + ")"
 
     # --- internals ---------------------------------------------------------------------------------
+    def _shown(self, params: dict) -> dict:
+        """The create arguments as the code echo writes them: the group by its path where that names
+        one group only (readable, and the same group in a fresh account), else by its id."""
+        labels = [label for label, value in self.fields["group"].options if value == params["group_id"]]
+        every = [label for label, _ in self.fields["group"].options]
+        if len(labels) == 1 and every.count(labels[0]) == 1:
+            return dict(params, group_id=labels[0])
+        return dict(params)
+
     def _build_from_click(self) -> None:
         try:
             self.build()

@@ -2,8 +2,9 @@
 Debian's Chromium logs in, builds a server, sees the bar finish, and pauses the server from the actions list.
 
 Also checked on the way: the page shows the widgets and nothing of the notebook's scaffolding (no code, no
-reprs, no demo texts), a refused Build's status goes away once the fields change, and the actions list
-relabels a server after an action. Every wait is on what the page shows (generous ceilings for a loaded
+reprs, no demo texts), a refused Build's status goes away once the fields change, the actions list
+relabels a server after an action, and the actions' collapsed Code section opens on the pause's client
+code, which its Copy button puts on the clipboard. Every wait is on what the page shows (generous ceilings for a loaded
 machine); no assertion is on time.
 """
 
@@ -160,6 +161,21 @@ def drive_and_check(page, url, artifacts):
     assert labels == ["WA1ALIASWEB01 (paused)"]
     assert_no_scaffolding(page)
     page.screenshot(path=str(artifacts / "browser-dashboard-after-pause.png"), full_page=True)
+
+    # The actions' Code section: collapsed until opened, it shows the pause as client code, and its
+    # Copy button puts that code on the clipboard (a plain HTML button: the page is a secure context).
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    section = page.locator(".clc-server-actions .clc-code-section")
+    code = section.locator(".clc-code pre")
+    assert not code.is_visible()
+    section.get_by_text("Code", exact=True).click()
+    code.wait_for(state="visible")
+    shown = code.text_content()
+    assert shown == 'jobs = s.pause(["wa1aliasweb01"])\njobs.wait()\n'
+    section.locator("button.clc-code-copy").click()
+    section.locator("button.clc-code-copy", has_text="Copied").wait_for()
+    assert page.evaluate("() => navigator.clipboard.readText()") == shown
+    section.screenshot(path=str(artifacts / "browser-dashboard-code.png"))
 
 
 def assert_no_scaffolding(page) -> None:

@@ -14,11 +14,12 @@ PACKAGE = Path(clc_notebook.__file__).parent
 LAYERS = [
     {"errors", "deadline", "frames", "display", "_version", "group_names"},
     {"config"},
-    {"transport"},
+    {"transport", "curl"},  # curl: the history (the transport's records) as curl commands
     {"records"},
     {"reconcile"},
     {"jobs"},
     {"endpoints"},  # Session's mixins, one per API family
+    {"recording", "runbook"},  # the record of a session's changes, and the runbook written from it
     {"session"},
     {"widgets"},
     {"__init__"},

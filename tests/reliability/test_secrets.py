@@ -167,3 +167,47 @@ def test_running_a_notebook_shows_no_password_or_token(path, tmp_path, monkeypat
         assert_no_secret(tokens | {DEMO_PASSWORD}, text, f"an output of {path.name} (run now)")
         for shape in TOKEN_SHAPES:
             assert not shape.search(text), f"something shaped like a bearer token is in an output of {path.name}"
+
+
+def test_code_echo_curl_change_record_and_runbook_hold_no_password_or_token(monkeypatch, tmp_path):
+    """What turns a session into code (the widgets' code, s.curl(), the change record, an exported
+    runbook) carries no password and no token: a typed server password, the login password, a new
+    server password, and every token the session used."""
+    from clc_notebook import widgets as clw
+    from clc_notebook.recording import log_of
+
+    spy = SecretSpy(monkeypatch)
+    new_password = "Yy8!changed-Secret"
+    spy.passwords.update({SERVER_PASSWORD, new_password})
+    with Sandbox(mode="polls") as sb:
+        s = clc.connect(url=sb.url, username=sb.username, password=sb.password, quiet=True, poll=0.01)
+        form = clw.ServerBuildForm(s, poll=0.02, remember=False)
+        form.set(name="sec", cpu=1, memory_gb=1, password=SERVER_PASSWORD).build().wait(timeout=60)
+        s.update_server("wa1aliassec01", password=new_password).wait(timeout=60)
+        sb.expire_tokens()
+        actions = clw.ServerActions(s, s.servers(), poll=0.02)
+        actions.run("pause").wait(timeout=60)  # after a re-login: a second token
+        with pytest.raises(clc.ValidationError):
+            s.create_server(
+                name="sec",
+                group_id="Default Group",
+                template="RHEL-6-64-TEMPLATE",
+                cpu=99,
+                memory_gb=1,
+                password=SERVER_PASSWORD,
+            )
+        runbook = s.export_runbook(tmp_path / "runbook.ipynb").read_text()
+        texts = [form.code, form.code_section.view.value, actions.code, actions.code_section.view.value]
+        texts += s.curl()
+        texts += [repr(list(log_of(s))), json.dumps([c.arguments for c in log_of(s)], default=repr)]
+        texts += [str(c.error) for c in log_of(s)]
+        texts.append(runbook)
+        spy.collect_sessions([s])
+        s.close()
+
+    assert len(spy.tokens) >= 2, "expected at least two tokens (login, re-login)"
+    assert "s.create_server(" in form.code and "s.pause(" in actions.code and "create_server" in runbook
+    spy.check_texts(texts, "code echo, curl, change record or runbook")
+    for text in texts:
+        for shape in TOKEN_SHAPES:
+            assert not shape.search(text), "something shaped like a bearer token is in the exported code"

@@ -1,0 +1,139 @@
+"""The change record (recording.py) and the runbook written from it (runbook.py), without running it:
+papermill replays are in tests/notebooks/test_runbook_export.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sandbox_api import TEMPLATE
+
+import clc_notebook as clc
+from clc_notebook.recording import SECRET, log_of
+from clc_notebook.runbook import check_state
+
+SERVER_PASSWORD = "Kp4!record-Secret"
+
+
+def _cells(path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _code(path) -> str:
+    return "\n".join(c["source"] for c in _cells(path) if c["cell_type"] == "code")
+
+
+def _build(s, name="web", **more) -> str:
+    return (
+        s.create_server(name=name, group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=2, **more)
+        .wait(timeout=60)
+        .server_id
+    )
+
+
+def test_only_the_outermost_change_call_is_recorded_and_reads_are_not(s):
+    server_id = _build(s, password=SERVER_PASSWORD)
+    s.servers()
+    s.reboot([server_id]).wait(timeout=60)  # reboot() calls power(): one change
+    with pytest.raises(clc.ValidationError):
+        s.update_server(server_id, cpu=99)
+
+    changes = list(log_of(s))
+    assert [c.method for c in changes] == ["create_server", "reboot", "update_server"]
+    assert changes[0].arguments["password"] is SECRET
+    assert SERVER_PASSWORD not in repr(changes)
+    assert changes[1].arguments == {"server_ids": [server_id]}
+    assert changes[1].outcome == "succeeded" and not changes[1].failed
+    assert changes[2].failed and changes[2].outcome.startswith("raised ValidationError")
+
+
+def test_the_runbook_keeps_ids_in_variables_and_names_as_parameters(s, tmp_path):
+    group = s.create_group("Team", "Default Group", description="the web team")
+    server_id = _build(s)
+    s.update_server(server_id, group_id=group.id, description="moved")
+    s.pause([server_id]).wait(timeout=60)
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+
+    cells = _cells(path)
+    first_code = next(c for c in cells if c["cell_type"] == "code")
+    assert first_code["metadata"]["tags"] == ["parameters"]
+    for line in ("url = None", "username = None", "password = None", 'dc = "WA1"'):
+        assert line in first_code["source"]
+    assert 'server_1_name = "web"' in first_code["source"]
+    assert 'group_1_name = "Team"' in first_code["source"]
+    assert 'group_2 = "Default Group"' in first_code["source"]  # the account's group, by its name
+    code = _code(path)
+    # ids the session got from the API are never copied: what created them names them at run time
+    assert server_id not in code and group.id not in code
+    assert "server_1_id = s.create_server(" in code and ".wait(timeout=timeout, poll=poll).server_id" in code
+    assert "group_1_id = s.create_group(name=group_1_name, parent_id=group_2_id" in code
+    assert 's.update_server(server_1_id, group_id=group_1_id, description="moved")' in code
+    assert "s.pause([server_1_id]).wait(timeout=timeout, poll=poll)" in code
+    assert cells[-1]["source"].startswith("from clc_notebook.runbook import check_state")
+    assert '"power_state": "paused"' in cells[-1]["source"]
+
+
+def test_a_power_operation_is_replayed_per_server_id_on_the_servers_it_changed(s, tmp_path):
+    first, second = _build(s, "web"), _build(s, "db")
+    s.pause([second]).wait(timeout=60)
+    jobs = s.pause([first, second])  # the second is refused: already paused
+    assert [i["server"] for i in jobs.not_queued] == [second]
+    jobs.wait(timeout=60, raise_on_failure=False)
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+
+    code = _code(path)
+    assert code.count("s.pause([server_2_id]).wait(timeout=timeout, poll=poll)") == 1  # the first pause of the second
+    assert "s.pause([server_1_id]).wait(timeout=timeout, poll=poll)" in code  # the refused one left out
+    notes = [c["source"] for c in _cells(path) if c["cell_type"] == "markdown"]
+    assert any(f"left out for {second}" in note for note in notes)
+
+
+def test_a_failed_change_is_a_note_not_a_step(s, sb, tmp_path):
+    server_id = _build(s)
+    sb.set_faults({"job_failure_rate": 1.0})
+    with pytest.raises(clc.JobFailedError):
+        s.reboot([server_id]).wait(timeout=60)
+    sb.set_faults({})
+    with pytest.raises(clc.ValidationError):
+        s.create_server(name="bad", group_id="Default Group", template=TEMPLATE, cpu=99, memory_gb=2)
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+
+    code = _code(path)
+    assert "reboot" not in code and "bad" not in code
+    notes = "\n".join(c["source"] for c in _cells(path) if c["cell_type"] == "markdown")
+    assert "Not replayed: `s.reboot(" in notes and "its job failed" in notes
+    assert "Not replayed: `s.create_server(" in notes and "raised ValidationError" in notes
+
+
+def test_export_waits_for_jobs_still_running(s, tmp_path):
+    job = s.create_server(name="web", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=2)
+    assert not job.done
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+    assert job.succeeded
+    assert "server_1_id = s.create_server(" in _code(path)
+
+
+def test_check_state_names_each_difference(s):
+    server_id = _build(s)
+    check_state(s, servers={server_id: {"name": "web", "cpu": 1, "memory_gb": 2, "power_state": "started"}})
+    with pytest.raises(AssertionError) as caught:
+        check_state(
+            s,
+            servers={server_id: {"name": "db", "cpu": 2}, "wa1aliasnope01": {"cpu": 1}},
+            groups={"0" * 32: {"name": "Team"}},
+        )
+    text = str(caught.value)
+    assert f"server {server_id}: name 'WA1ALIASWEB01' does not end in DBNN" in text
+    assert f"server {server_id}: cpu is 1, expected 2" in text
+    assert "server wa1aliasnope01: not found" in text
+    assert f"group {'0' * 32}: not found" in text
+
+
+def test_a_new_group_named_by_its_new_name_is_its_variable(s, tmp_path):
+    group = s.create_group("Team", "Default Group")
+    s.update_group(group.id, name="Crew")
+    s.create_server(name="web", group_id="Crew", template=TEMPLATE, cpu=1, memory_gb=2).wait(timeout=60)
+    cells = [c["source"] for c in _cells(s.export_runbook(tmp_path / "runbook.ipynb")) if c["cell_type"] == "code"]
+    assert 's.update_group(group_1_id, name="Crew")' in cells
+    build = next(c for c in cells if "s.create_server(" in c)
+    assert "group_id=group_1_id" in build and "Crew" not in build

@@ -1,0 +1,121 @@
+"""An exported runbook replayed by papermill on a fresh sandbox reaches the recorded session's state.
+
+The recorded session mixes the widgets (builds from the form, actions from the panel) and client
+calls, with failures in the middle: a call the API refuses, a job that fails, a power operation
+refused for one of its servers. None of them may make the replay fail, nor be replayed as if it had
+worked. The comparison is the issue's: the same servers by name suffix, cpu, memory, description,
+power state and group; the same groups.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from nbtest_support import embedded_sandbox_env
+
+import clc_notebook as clc
+from clc_notebook import widgets as clw
+
+pytestmark = pytest.mark.slow  # a papermill run: a kernel and a few dozen requests
+
+TEMPLATE = "RHEL-6-64-TEMPLATE"
+SERVER_PASSWORD = "Wm3!runbook-Secret"
+FAST = dict(poll=0.01, poll_max=0.05, quiet=True)
+SERVER_COLUMNS = ["name", "cpu", "memory_gb", "description", "power_state", "group_path"]
+
+
+def state(s: clc.Session) -> dict:
+    """What the replay must reproduce: servers by name (suffix after DC+alias) and groups by path."""
+    servers = s.servers()[SERVER_COLUMNS].copy()
+    servers["name"] = servers["name"].str.removeprefix(f"WA1{s.alias}")
+    groups = s.groups()[["path", "description"]]
+    return {
+        "servers": sorted(map(tuple, servers.astype(str).values.tolist())),
+        "groups": sorted(map(tuple, groups.astype(str).values.tolist())),
+    }
+
+
+def mixed_session(s: clc.Session, sb) -> None:
+    form = clw.ServerBuildForm(s, remember=False, poll=0.02)
+    form.set(name="web", description="front end", cpu=2, memory_gb=4, count=2, password=SERVER_PASSWORD)
+    form.build().wait(timeout=120)
+    web1, web2 = "wa1aliasweb01", "wa1aliasweb02"
+
+    team = s.create_group("Team", "Default Group", description="the web team")
+    s.update_server(web2, group_id="Team", description="moved to the team")
+    s.update_server(web2, cpu=3, memory_gb=6).wait(timeout=60)
+
+    # failures in the middle: refused at once, a job that fails, one server of two refused
+    with pytest.raises(clc.ValidationError):
+        s.create_server(name="big", group_id=team.id, template=TEMPLATE, cpu=99, memory_gb=2)
+    sb.set_faults({"job_failure_rate": 1.0})
+    with pytest.raises(clc.JobFailedError):
+        s.reboot([web1]).wait(timeout=60)
+    sb.set_faults({})
+    actions = clw.ServerActions(s, s.servers(), poll=0.02)
+    actions.run("pause", [web1]).wait(timeout=60)
+    partly = actions.run("pause", [web1, web2]).wait(timeout=60)  # web1 already paused: refused
+    assert [i["server"] for i in partly.not_queued] == [web1]
+
+    db = s.create_server(name="db", group_id=team.id, template=TEMPLATE, cpu=1, memory_gb=2).wait(timeout=60)
+    s.add_public_ip(db.server_id, [80]).wait(timeout=60)
+    ip = s.public_ips(db.server_id)[0]
+    s.update_public_ip(db.server_id, ip, [80, 443]).wait(timeout=60)
+    sub = s.create_group("Scratch", team.id)
+    s.delete_group(sub.id).wait(timeout=60)
+    temp = s.create_server(name="tmp", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=1)
+    actions.run("delete", [temp.wait(timeout=60).server_id], confirm=True).wait(timeout=60)
+    s.power_on([web1]).wait(timeout=60)
+
+
+def test_a_mixed_session_replays_on_a_fresh_sandbox_to_the_same_state(new_sandbox, tmp_path):
+    recorded_sb = new_sandbox()
+    with clc.connect(url=recorded_sb.url, username=recorded_sb.username, password=recorded_sb.password, **FAST) as s:
+        mixed_session(s, recorded_sb)
+        path = s.export_runbook(tmp_path / "runbook.ipynb")
+        wanted = state(s)
+        secrets = {recorded_sb.password, SERVER_PASSWORD, s.transport._token}
+
+    text = path.read_text()
+    for secret in secrets:
+        assert secret not in text
+    fresh = new_sandbox()
+    out = tmp_path / "out.ipynb"
+    cmd = [sys.executable, "-m", "papermill", str(path), str(out), "--no-progress-bar", "--log-level", "WARNING"]
+    cmd += ["-p", "url", fresh.url, "-p", "username", fresh.username, "-p", "password", fresh.password]
+    cmd += ["-p", "poll", "0.05"]  # polls mode moves a job per read: no need for the growing interval
+    done = subprocess.run(cmd, env=embedded_sandbox_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    printed = "".join(
+        "".join(o.get("text", "")) for c in json.loads(out.read_text())["cells"] for o in c.get("outputs", [])
+    )
+    assert "state reached as recorded: 4 server(s), 2 group(s) checked" in printed
+    with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as replayed:
+        assert state(replayed) == wanted
+    assert len(wanted["servers"]) == 3  # web01, web02, db01: tmp01 was deleted, big never built
+
+
+def test_the_last_cell_fails_the_run_when_the_state_differs(new_sandbox, tmp_path):
+    recorded_sb = new_sandbox()
+    with clc.connect(url=recorded_sb.url, username=recorded_sb.username, password=recorded_sb.password, **FAST) as s:
+        s.create_server(name="web", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=2).wait(timeout=60)
+        path = s.export_runbook(tmp_path / "runbook.ipynb")
+
+    # the replay's own server is changed behind its back, between the build and the check: a second
+    # kernel cannot do that, so the check cell is edited to expect another cpu count instead
+    nb = json.loads(path.read_text())
+    nb["cells"][-1]["source"] = nb["cells"][-1]["source"].replace('"cpu": 1', '"cpu": 4')
+    path.write_text(json.dumps(nb))
+    fresh = new_sandbox()
+    cmd = [sys.executable, "-m", "papermill", str(path), str(tmp_path / "out.ipynb"), "--no-progress-bar"]
+    cmd += ["-p", "url", fresh.url, "-p", "username", fresh.username, "-p", "password", fresh.password]
+    cmd += ["-p", "poll", "0.05"]  # polls mode moves a job per read: no need for the growing interval
+    done = subprocess.run(cmd, env=embedded_sandbox_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+    assert done.returncode != 0
+    assert "the runbook did not reach the recorded state" in done.stderr
+    assert "cpu is 1, expected 4" in done.stderr
