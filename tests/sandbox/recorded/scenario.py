@@ -1,0 +1,428 @@
+"""Turn one recording (a cassette, a test folder) into a corpus scenario (used by extract.py only).
+
+A scenario keeps, per interaction, the request with every identifier replaced by a numbered, typed
+placeholder (`{server#2}`, `{GROUP#1}` when the SDK wrote it in upper case), the recorded status, the
+shape of the answer (shapes.py) and its *binds*: the places in the answer where an identifier a later
+request uses first appeared (`[["links", {"rel": "status"}, "id"], "{status#1}"]`), so the harness can
+learn the sandbox's identifier at the same place.
+
+`entities` holds what the recordings say about each identifier the harness may have to create before
+it can send a request (a server's data center, group, power state, ...): facts, never copies.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .paths import HEX32, family, parse, template
+from .readers import NO_BODY, Raw, Recording
+from .shapes import Shape, shape
+
+# Slot kinds that are literal values of a request, not identifiers to map.
+LITERAL_SLOTS = {"year", "month", "number", "operation"}
+SECRET_KEYS = re.compile(r"password|^current$|secret|token", re.I)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
+JSON_TYPE = "application/json; charset=utf-8"  # the usual answer type: only others are kept
+DOC_NET = "203.0.113.10"  # a documentation address (RFC 5737) standing in for a recorded public one
+
+# What a server was before an operation that production accepted on it.
+PRIOR_STATE: dict[str, dict[str, Any]] = {
+    "powerOn": {"powerState": "stopped"},
+    "powerOff": {"powerState": "started"},
+    "shutDown": {"powerState": "started"},
+    "reboot": {"powerState": "started"},
+    "reset": {"powerState": "started"},
+    "pause": {"powerState": "started"},
+    "startMaintenance": {"maintenance": False},
+    "stopMaintenance": {"maintenance": True},
+    "archive": {"status": "active"},
+    "restore": {"status": "archived"},
+}
+
+# Body keys whose (string) values are identifiers of a kind.
+BODY_KEYS = {
+    "groupId": "group",
+    "parentGroupId": "group",
+    "targetGroupId": "group",
+    "networkId": "network",
+    "serverIds": "server",
+    "antiAffinityPolicyId": "antiAffinityPolicy",
+    "cpuAutoscalePolicyId": "autoscalePolicy",
+    "loadBalancerId": "loadBalancer",
+    "poolId": "pool",
+    "internalIPAddress": "ip",
+    "location": "dc",
+}
+
+
+class Entities:
+    """The identifiers of one scenario: value -> placeholder, and the facts about each."""
+
+    def __init__(self) -> None:
+        self.by_value: dict[tuple[str, str], str] = {}
+        self.kind_of_value: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
+        self.facts: dict[str, dict[str, Any]] = {}
+
+    @staticmethod
+    def key(kind: str, value: str) -> tuple[str, str]:
+        return (kind, value.lower())
+
+    def add(self, kind: str, value: str) -> str:
+        """The placeholder name (`server#2`) of a value, registering it on first sight."""
+        k = self.key(kind, value)
+        if k not in self.by_value:
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            name = f"{kind}#{self.counts[kind]}"
+            self.by_value[k] = name
+            self.kind_of_value.setdefault(value.lower(), kind)
+            self.facts[name] = {"id": value.upper()} if kind == "dc" else {}
+        return self.by_value[k]
+
+    def find(self, value: str) -> str | None:
+        """The placeholder name of a known value of any kind, or None."""
+        kind = self.kind_of_value.get(value.lower())
+        return self.by_value[self.key(kind, value)] if kind else None
+
+    def ref(self, kind: str, value: str) -> str:
+        """`{server#2}` (or `{SERVER#2}` for an upper-case value) for a value, registering it."""
+        name = self.add(kind, value)
+        return "{" + (name.upper() if value.isupper() else name) + "}"
+
+
+def _looks_like_server(value: str, alias: str) -> bool:
+    """Server ids are `<dc><alias><name><nn>`; template names are not."""
+    v = value.lower()
+    return len(v) > 3 + len(alias) and v[3 : 3 + len(alias)] == alias.lower()
+
+
+def _scrub_ip(value: str) -> str:
+    """A private address stays; a public one becomes a documentation address (mask kept)."""
+    addr, _, mask = value.partition("/")
+    try:
+        if ipaddress.ip_address(addr).is_private:
+            return value
+    except ValueError:
+        return value
+    return DOC_NET + ("/" + mask if mask else "")
+
+
+class ScenarioBuilder:
+    """Builds the corpus form of one Recording (see the module docstring)."""
+
+    def __init__(self, recording: Recording, alias: str = "ALTD"):
+        self.rec = recording
+        self.alias = alias
+        self.ent = Entities()
+        self.first_use: dict[str, int] = {}  # placeholder name -> index of its first request
+        self.described_at: dict[str, int] = {}  # server placeholder name -> index of the answer describing it
+        self._index = 0  # the interaction whose answer is being learnt from
+        self._adjusted: set[str] = set()
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def _path(self, raw: Raw, index: int) -> tuple[str, dict[str, str]]:
+        """The request path with numbered placeholders, and its query (ids in it mapped too)."""
+        path, _, query = raw.path.partition("?")
+        parsed = parse(path)
+        slots = iter(parsed.slots)
+        out = []
+        for seg in parsed.template.split("/"):
+            if not (seg.startswith("{") and seg.endswith("}")):
+                out.append(seg)
+                continue
+            slot = next(slots)
+            if slot.kind == "alias":
+                out.append(seg)
+            elif slot.kind in LITERAL_SLOTS or slot.value == "undefined":
+                out.append(slot.value)
+            else:
+                ref = self.ent.ref(slot.kind, slot.value)
+                self._use(ref, index)
+                out.append(ref)
+        query_out = {}
+        for k, v in parse_qsl(query, keep_blank_values=True):
+            name = self.ent.find(v) if HEX32.match(v) else None
+            query_out[k] = "{" + name + "}" if name else v
+        return "/".join(out), query_out
+
+    def _use(self, placeholder: str, index: int) -> None:
+        name = placeholder.strip("{}").lower()
+        self.first_use.setdefault(name, index)
+
+    def _body(self, value: Any, index: int, key: str | None = None, member: str | None = None) -> Any:
+        """The request body with identifiers as placeholders and secrets, e-mails, public IPs replaced."""
+        if isinstance(value, dict):
+            member = value.get("member") if isinstance(value.get("member"), str) else member
+            return {k: self._body(v, index, k, member if k == "value" else None) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._body(v, index, key, member) for v in value]
+        if not isinstance(value, str):
+            return value
+        if key and SECRET_KEYS.search(key) or member == "password":
+            return "<password>"
+        if key == "username":
+            return "<username>"
+        if EMAIL.match(value):
+            return "<email>"
+        kind = self._body_kind(key, member, value)
+        if kind:
+            ref = self.ent.ref(kind, value)
+            self._use(ref, index)
+            return ref
+        if re.match(r"^\d{1,3}(\.\d{1,3}){3}(/\d+)?$", value):
+            return _scrub_ip(value)
+        return value
+
+    def _body_kind(self, key: str | None, member: str | None, value: str) -> str | None:
+        if member in ("groupId", "parentGroupId") and key == "value":
+            return "group"
+        if key in BODY_KEYS:
+            kind = BODY_KEYS[key]
+            if kind == "ip" or kind == "dc":
+                return kind
+            return kind if (HEX32.match(value) or kind == "server") else None
+        if key == "sourceServerId":
+            return "server" if _looks_like_server(value, self.alias) else None
+        if key in (None, "id", "serverId") and _looks_like_server(value, self.alias):
+            return "server"  # operation bodies: a bare list of ids, or servers[].id
+        if key == "ipAddress" and self.ent.find(value):
+            return "ip"
+        if key == "id" and HEX32.match(value):
+            return self.ent.kind_of_value.get(value.lower(), "customField")
+        if HEX32.match(value):
+            return self.ent.kind_of_value.get(value.lower(), "id")
+        return None
+
+    # --- answers ---------------------------------------------------------------------------------
+
+    def _binds(self, answer: Any, index: int, family: str) -> list[list[Any]]:
+        """Addressable places in an answer holding an identifier a request uses at or after `index`."""
+        out: list[list[Any]] = []
+
+        def wanted(name: str) -> bool:
+            return self.first_use.get(name, -1) > index or (family == "power operations" and name.startswith("status#"))
+
+        def walk(value: Any, path: list[Any]) -> None:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    walk(v, [*path, k])
+            elif isinstance(value, list):
+                rels = [x.get("rel") for x in value if isinstance(x, dict)]
+                for i, item in enumerate(value):
+                    if not isinstance(item, dict):
+                        continue
+                    selector: dict[str, Any] | None = None
+                    if "rel" in item and rels.count(item["rel"]) == 1:
+                        selector = {"rel": item["rel"]}
+                    elif isinstance(item.get("server"), str) and self.ent.find(item["server"]):
+                        selector = {"server": "{" + str(self.ent.find(item["server"])) + "}"}
+                    elif len(value) == 1:
+                        selector = {"#": i}
+                    if selector is not None:
+                        walk(item, [*path, selector])
+            elif isinstance(value, str) and len(value) > 2:
+                name = self.ent.find(value)
+                if name and not name.startswith(("snapshot#", "dc#")) and wanted(name):
+                    out.append([path, "{" + name + "}"])
+
+        walk(answer, [])
+        return out
+
+    # --- facts -----------------------------------------------------------------------------------
+
+    def _learn(self, raw: Raw) -> None:
+        """Record facts about identifiers from one recorded answer (first description wins)."""
+        answer = raw.answer
+        path = raw.path.split("?")[0]
+        parsed = parse(path)
+        slots = {s.kind: s.value for s in parsed.slots}
+        if "deploymentCapabilities" in path and isinstance(answer, dict):
+            for net in answer.get("deployableNetworks", []):
+                if isinstance(net, dict) and net.get("networkId") and self.ent.find(net["networkId"]):
+                    self._fact("network", net["networkId"], dc=self._dc(slots.get("dc")))
+        if parsed.template.endswith("/customFields") and isinstance(answer, list):
+            for f in answer:
+                if isinstance(f, dict) and isinstance(f.get("id"), str) and self.ent.find(f["id"]):
+                    self._fact("customField", f["id"], type=f.get("type"))
+        if "uuid" in slots and isinstance(answer, dict) and isinstance(answer.get("id"), str):
+            self._fact("uuid", slots["uuid"], server=self._ref("server", answer["id"]))
+        if "snapshot" in slots and "server" in slots:
+            self._fact("snapshot", slots["snapshot"], server=self._ref("server", slots["server"]))
+        if "/datacenters/" in path and "dc" in slots:
+            links = answer.get("links", []) if isinstance(answer, dict) else []
+            for link in links:
+                if isinstance(link, dict) and link.get("rel") == "group" and link.get("id"):
+                    self._fact("group", link["id"], dc=self._dc(slots["dc"]), role="root")
+        self._walk_objects(answer)
+
+    def _walk_objects(self, value: Any) -> None:
+        if isinstance(value, list):
+            for v in value:
+                self._walk_objects(v)
+            return
+        if not isinstance(value, dict):
+            return
+        oid = value.get("id")
+        if isinstance(oid, str) and "locationId" in value:
+            if "groupId" in value or "details" in value or "isTemplate" in value:
+                self._server_facts(value)
+            elif "groups" in value or value.get("type") in ("default", "archive", "templates"):
+                self._group_facts(value)
+        for v in value.values():
+            self._walk_objects(v)
+
+    def _dc(self, value: str | None) -> str | None:
+        if not value:
+            return None
+        return "{" + self.ent.add("dc", value) + "}"
+
+    def _ref(self, kind: str, value: str) -> str:
+        return "{" + self.ent.add(kind, value) + "}"
+
+    def _fact(self, kind: str, value: str, **facts: Any) -> None:
+        if self.ent.find(value) is None and kind not in ("server", "group", "dc", "uuid", "ip"):
+            return
+        name = self.ent.add(kind, value)
+        known = self.ent.facts[name]
+        for k, v in facts.items():
+            if v is not None:
+                known.setdefault(k, v)
+
+    def _server_facts(self, s: dict) -> None:
+        if not self.ent.find(s["id"]) and not any(
+            self.ent.find(str(ip.get("internal", ""))) or self.ent.find(str(ip.get("public", "")))
+            for ip in (s.get("details") or {}).get("ipAddresses", [])
+            if isinstance(ip, dict)
+        ):
+            return  # a server no request of this scenario uses
+        details = s.get("details") or {}
+        server = self._ref("server", s["id"])
+        facts: dict[str, Any] = {
+            "dc": self._dc(s.get("locationId")),
+            "status": s.get("status"),
+            "os": s.get("os"),
+            "type": s.get("type"),
+            "storageType": s.get("storageType"),
+            "isTemplate": s.get("isTemplate"),
+            "managedOS": s.get("isManagedOS"),
+            "powerState": details.get("powerState"),
+            "maintenance": details.get("inMaintenanceMode"),
+            "cpu": details.get("cpu"),
+            "memoryMB": details.get("memoryMB"),
+            "snapshots": len(details.get("snapshots", [])) if "snapshots" in details else None,
+            "publicIPs": sum(1 for ip in details.get("ipAddresses", []) if isinstance(ip, dict) and "public" in ip)
+            if "ipAddresses" in details
+            else None,
+        }
+        if isinstance(s.get("groupId"), str):
+            facts["group"] = self._ref("group", s["groupId"])
+            self._fact("group", s["groupId"], dc=facts["dc"])  # a server's group is in its data center
+        self._fact("server", s["id"], **facts)
+        self.described_at.setdefault(self.ent.add("server", s["id"]), self._index)
+        for ip in details.get("ipAddresses", []):
+            if not isinstance(ip, dict):
+                continue
+            if ip.get("internal") and self.ent.find(ip["internal"]):
+                self._fact("ip", ip["internal"], server=server, public=False)
+            if ip.get("public") and self.ent.find(ip["public"]):
+                self._fact("ip", ip["public"], server=server, public=True)
+        for link in s.get("links", []):
+            if isinstance(link, dict) and isinstance(link.get("href"), str):
+                for slot in parse(link["href"]).slots:
+                    if slot.kind == "uuid" and self.ent.find(slot.value):
+                        self._fact("uuid", slot.value, server=server)
+
+    def _prior_states(self, requests: list[dict[str, Any]]) -> None:
+        """A server first described after an operation changed it: its state before, from the operation.
+
+        (The Java SDK's WireMock recordings often hold only the read after a power operation.)
+        """
+        for i, req in enumerate(requests):
+            op = req["path"].rsplit("/", 1)[-1] if "/operations/" in req["path"] else None
+            if "/restore" in req["path"] and req["path"].startswith("/v2/servers/"):
+                op, targets = "restore", [req["path"].split("/")[4]]
+            elif op in PRIOR_STATE:
+                targets = json.dumps(req.get("body"))
+            else:
+                continue
+            for name, at in self.described_at.items():
+                if at > i and ("{" + name + "}" in str(targets).lower() and name not in self._adjusted):
+                    self._adjusted.add(name)
+                    self.ent.facts[name].update(PRIOR_STATE[op])
+
+    def _group_facts(self, g: dict) -> None:
+        parent = None
+        for link in g.get("links", []):
+            if isinstance(link, dict) and link.get("rel") == "parentGroup" and link.get("id"):
+                parent = link["id"]
+        if not self.ent.find(g["id"]):
+            return
+        facts: dict[str, Any] = {"dc": self._dc(g.get("locationId")), "type": g.get("type"), "name": g.get("name")}
+        if parent:
+            facts["parent"] = self._ref("group", parent)
+        else:
+            facts["role"] = "root"
+        self._fact("group", g["id"], **facts)
+
+    # --- the whole scenario ----------------------------------------------------------------------
+
+    def build(self, store: Callable[[Shape], str]) -> dict:
+        """The scenario's corpus form; `store(shape)` keeps an answer shape and returns its key."""
+        raws = self.rec.interactions
+        requests = [self._request(raw, i) for i, raw in enumerate(raws)]
+        known = -1
+        while known != len(self.ent.facts):  # facts name new ids (a parent group): learn about them too
+            known = len(self.ent.facts)
+            for i, raw in enumerate(raws):
+                if raw.answer is not NO_BODY:
+                    self._index = i
+                    self._learn(raw)
+        self._prior_states(requests)
+        interactions = []
+        for i, (raw, req) in enumerate(zip(raws, requests, strict=True)):
+            item: dict[str, Any] = {"at": raw.at, **{k: v for k, v in req.items() if k != "family"}}
+            item["status"] = raw.status
+            if raw.answer is NO_BODY:
+                item["answer"] = None
+            else:
+                item["answer"] = store(shape(raw.answer))
+                if isinstance(raw.answer, list):
+                    item["items"] = len(raw.answer)
+                binds = self._binds(raw.answer, i, req["family"])
+                if binds:
+                    item["binds"] = binds
+                if req["family"] == "power operations" and isinstance(raw.answer, list):
+                    item["order"] = [
+                        self._ref("server", x["server"]) for x in raw.answer if isinstance(x, dict) and "server" in x
+                    ]
+            headers = {}
+            if "location" in raw.headers:
+                headers["Location"] = template(raw.headers["location"])
+            if raw.headers.get("content-type", JSON_TYPE) != JSON_TYPE:
+                headers["Content-Type"] = raw.headers["content-type"]
+            if headers:
+                item["headers"] = headers
+            interactions.append(item)
+        entities = {"{" + name + "}": facts for name, facts in self.ent.facts.items() if facts}
+        out: dict[str, Any] = {"source": self.rec.source}
+        if self.rec.also:
+            out["also"] = self.rec.also
+        out["entities"] = entities
+        out["interactions"] = interactions
+        return out
+
+    def _request(self, raw: Raw, index: int) -> dict[str, Any]:
+        path, query = self._path(raw, index)
+        req: dict[str, Any] = {"method": raw.method, "path": path}
+        if query:
+            req["query"] = query
+        if raw.body not in (None, ""):
+            req["body"] = self._body(raw.body, index)
+        req["family"] = family(raw.method, path)
+        return req
