@@ -12,7 +12,8 @@
     placeholders: `{alias}`/`{ALIAS}`, `{server#2}`, `{GROUP#1}`...), `query`, `body` (keys and literal
     values, identifiers as placeholders, `<password>`, `<username>`, `<email>` where the recording held
     one), `family`, the recorded `status`, `answer` (a key into `shapes`, or null for no body), `items`
-    (length of a top-level list), `binds` (`[json path, placeholder]`: where an identifier the scenario
+    (length of a top-level list), `counts` (lengths of nested lists that carry meaning:
+    `details.ipAddresses`, one entry per private IP), `binds` (`[json path, placeholder]`: where an identifier the scenario
     uses later appeared in the answer), `order` (power operations: the servers in answer order),
     `headers` (`Location` pattern, `Content-Type` when not `application/json; charset=utf-8`); the
   endpoint family is computed from method and path (paths.family);
@@ -50,6 +51,7 @@ class Interaction:
     has_body: bool = False
     answer: Any = None  # the shape, or None for no body
     items: int | None = None
+    counts: dict[str, int] = field(default_factory=dict)
     binds: tuple = ()
     order: tuple = ()
     headers: dict[str, str] = field(default_factory=dict)
@@ -111,6 +113,7 @@ def load(path: Path = CORPUS_PATH) -> tuple[Scenario, ...]:
                 has_body="body" in item,
                 answer=None if item["answer"] is None else resolve(shapes[item["answer"]], shapes),
                 items=item.get("items"),
+                counts=item.get("counts", {}),
                 binds=tuple((tuple(p), ph) for p, ph in item.get("binds", [])),
                 order=tuple(item.get("order", [])),
                 headers=item.get("headers", {}),

@@ -81,7 +81,7 @@ def build(java_dir: str, node_dir: str) -> dict[str, Any]:
 
     scenarios = []
     for recording in [*java_recordings(java), *node_recordings(node)]:
-        built = ScenarioBuilder(recording).build(store)
+        built = ScenarioBuilder(recording, reliable_order=recording.source.startswith(NODE_REPO)).build(store)
         scenarios.append({"name": scenario_name(recording), **built})
     return {
         "about": "Recorded api.ctl.io traffic reduced to shapes; see tests/sandbox/recorded/corpus.py.",

@@ -151,30 +151,55 @@ def _java_mapping(tree: GitTree, folder: str, path: str) -> Raw:
 
 
 def order_by_date(raws: list[Raw]) -> list[Raw]:
-    """Recorded order for WireMock mappings: by Date, a login first within a second, and never a
-    request before the answer that introduced an id it uses (ties within one second are common)."""
+    """Recorded order for WireMock mappings: by Date (a login first within a second), except that a
+    request never comes before the answer that introduced an id it uses.
+
+    WireMock keeps one mapping per distinct request, and a test folder often mixes mappings of
+    several recording runs, so dates alone can put a read of a new server before the request that
+    created it.
+    """
     raws = sorted(raws, key=lambda r: (r.date or 0, "authentication" not in r.path, r.at))
-    ordered: list[Raw] = []
-    pending = list(raws)
-    while pending:
-        same_second = [r for r in pending if (r.date or 0) == (pending[0].date or 0)]
-        chosen = same_second[0]
-        for r in same_second:
-            if not any(_introduces(o, r) for o in same_second if o is not r):
-                chosen = r
-                break
-        ordered.append(chosen)
-        pending.remove(chosen)
-    return ordered
+    answers = [json.dumps(r.answer).lower() if r.answer is not NO_BODY else "" for r in raws]
+    needs: list[set[int]] = []
+    for i, r in enumerate(raws):
+        words = _ids_used(r)
+        introducers = set()
+        for w in words:
+            found = [j for j in range(len(raws)) if j != i and w in answers[j] and w not in _request_text(raws[j])]
+            if found:
+                introducers.add(found[0])  # the earliest answer that holds the id
+        needs.append(introducers)
+    ordered: list[int] = []
+    done: set[int] = set()
+    while len(ordered) < len(raws):
+        ready = [i for i in range(len(raws)) if i not in done and needs[i] <= done]
+        i = ready[0] if ready else min(i for i in range(len(raws)) if i not in done)  # a cycle: by date
+        ordered.append(i)
+        done.add(i)
+    return [raws[i] for i in ordered]
 
 
-def _introduces(earlier: Raw, later: Raw) -> bool:
-    """Whether `earlier`'s answer holds an id that `later`'s request path uses."""
-    if earlier.answer is NO_BODY:
-        return False
-    text = json.dumps(earlier.answer).lower()
-    words = [w for w in later.path.split("?")[0].lower().split("/") if len(w) > 6]
-    return any(w in text and w not in earlier.path.lower() for w in words)
+def _request_text(r: Raw) -> str:
+    return (r.path + json.dumps(r.body)).lower()
+
+
+def _ids_used(r: Raw) -> set[str]:
+    """Identifier-like words of a request: long path segments and long string values of its body."""
+    words = {w for w in r.path.split("?")[0].lower().split("/") if len(w) > 6}
+    values: list[str] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str) and len(v) > 6:
+            values.append(v.lower())
+
+    walk(r.body)
+    return words | set(values)
 
 
 # --- the Node SDK's nock cassettes --------------------------------------------------------------------

@@ -42,7 +42,92 @@ PRIOR_STATE: dict[str, dict[str, Any]] = {
     "stopMaintenance": {"maintenance": True},
     "archive": {"status": "active"},
     "restore": {"status": "archived"},
+    "createSnapshot": {"snapshots": 0},
+    "snapshot": {"snapshots": 1},  # deleting or reverting to one
 }
+
+
+def _raw_operation(raw: Raw) -> tuple[str | None, set[str]]:
+    """The state-changing operation of a recorded request and the server ids it targets (lower case)."""
+    words = raw.path.split("?")[0].split("/")
+    if "/operations/" in raw.path and words[-1] in PRIOR_STATE:
+        body = raw.body if isinstance(raw.body, list) else (raw.body or {}).get("serverIds", [])
+        return words[-1], {str(x).lower() for x in body} if isinstance(body, list) else set()
+    if raw.path.startswith("/v2/servers/") and len(words) > 5 and words[-1] == "restore" and words[5] == "restore":
+        return "restore", {words[4].lower()}
+    return None, set()
+
+
+def _contradicts(answer: Any, prior: dict[str, Any]) -> bool:
+    """Whether a recorded server answer shows a state other than an operation's precondition."""
+    if not isinstance(answer, dict):
+        return False
+    details = answer.get("details") or {}
+    seen = {
+        "status": answer.get("status"),
+        "powerState": details.get("powerState"),
+        "maintenance": details.get("inMaintenanceMode"),
+        "snapshots": len(details.get("snapshots", [])),
+    }
+    return any(seen[k] is not None and seen[k] != v for k, v in prior.items())
+
+
+def reads_after_operations(raws: list[Raw]) -> list[Raw]:
+    """WireMock order repaired: a read of a server placed before an operation on it, that shows the
+    state the operation produced (not its precondition), moves after the operation and its status reads.
+    """
+    out = list(raws)
+    for raw in raws:
+        op, targets = _raw_operation(raw)
+        if op is None:
+            continue
+        at = out.index(raw)
+        early = [
+            r
+            for r in out[:at]
+            if r.method == "GET"
+            and r.path.split("?")[0].split("/")[-1].lower() in targets
+            and _contradicts(r.answer, PRIOR_STATE[op])
+        ]
+        for r in early:
+            out.remove(r)
+        at = out.index(raw) + 1
+        while at < len(out) and "/status/" in out[at].path:
+            at += 1
+        out[at:at] = early
+    return out
+
+
+# Nested lists whose length is a fact of the protocol (one entry per private IP, with its public IP).
+COUNTED_LISTS = (("details", "ipAddresses"),)
+
+
+def _counted_lists(answer: Any) -> dict[str, int]:
+    """`{"details.ipAddresses": 2}` for an answer that has such a list."""
+    out = {}
+    for path in COUNTED_LISTS:
+        value = answer
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, list):
+            out[".".join(path)] = len(value)
+    return out
+
+
+def _operation_of(req: dict[str, Any]) -> tuple[str | None, str]:
+    """The state-changing operation of a request (a key of PRIOR_STATE) and the text naming its targets."""
+    path = req["path"]
+    words = path.split("/")
+    if "/operations/" in path and words[-1] in PRIOR_STATE:
+        return words[-1], json.dumps(req.get("body")).lower()
+    if path.startswith("/v2/servers/") and len(words) > 5:
+        target = words[4].lower()
+        if words[-1] == "restore" and words[5] == "restore":
+            return "restore", target
+        if words[5] == "snapshots" and req["method"] in ("DELETE", "POST"):
+            return "snapshot", target
+    return None, ""
+
 
 # Body keys whose (string) values are identifiers of a kind.
 BODY_KEYS = {
@@ -115,8 +200,9 @@ def _scrub_ip(value: str) -> str:
 class ScenarioBuilder:
     """Builds the corpus form of one Recording (see the module docstring)."""
 
-    def __init__(self, recording: Recording, alias: str = "ALTD"):
+    def __init__(self, recording: Recording, reliable_order: bool, alias: str = "ALTD"):
         self.rec = recording
+        self.reliable_order = reliable_order  # a cassette's order is the recorded one; WireMock's is rebuilt
         self.alias = alias
         self.ent = Entities()
         self.first_use: dict[str, int] = {}  # placeholder name -> index of its first request
@@ -339,20 +425,20 @@ class ScenarioBuilder:
                         self._fact("uuid", slot.value, server=server)
 
     def _prior_states(self, requests: list[dict[str, Any]]) -> None:
-        """A server first described after an operation changed it: its state before, from the operation.
+        """The state a server had before the first operation on it, where the recording describes it
+        only afterwards: the operation's precondition (`powerOff` -> it was started).
 
-        (The Java SDK's WireMock recordings often hold only the read after a power operation.)
+        In a cassette (recorded order) only a description that comes after the operation is
+        corrected; in WireMock mappings the order is reconstructed, so the precondition always wins.
         """
         for i, req in enumerate(requests):
-            op = req["path"].rsplit("/", 1)[-1] if "/operations/" in req["path"] else None
-            if "/restore" in req["path"] and req["path"].startswith("/v2/servers/"):
-                op, targets = "restore", [req["path"].split("/")[4]]
-            elif op in PRIOR_STATE:
-                targets = json.dumps(req.get("body"))
-            else:
+            op, targets = _operation_of(req)
+            if op is None:
                 continue
             for name, at in self.described_at.items():
-                if at > i and ("{" + name + "}" in str(targets).lower() and name not in self._adjusted):
+                if name in self._adjusted or "{" + name + "}" not in targets:
+                    continue
+                if at > i or not self.reliable_order:
                     self._adjusted.add(name)
                     self.ent.facts[name].update(PRIOR_STATE[op])
 
@@ -374,7 +460,7 @@ class ScenarioBuilder:
 
     def build(self, store: Callable[[Shape], str]) -> dict:
         """The scenario's corpus form; `store(shape)` keeps an answer shape and returns its key."""
-        raws = self.rec.interactions
+        raws = self.rec.interactions if self.reliable_order else reads_after_operations(self.rec.interactions)
         requests = [self._request(raw, i) for i, raw in enumerate(raws)]
         known = -1
         while known != len(self.ent.facts):  # facts name new ids (a parent group): learn about them too
@@ -394,6 +480,9 @@ class ScenarioBuilder:
                 item["answer"] = store(shape(raw.answer))
                 if isinstance(raw.answer, list):
                     item["items"] = len(raw.answer)
+                counts = _counted_lists(raw.answer)
+                if counts:
+                    item["counts"] = counts
                 binds = self._binds(raw.answer, i, req["family"])
                 if binds:
                     item["binds"] = binds

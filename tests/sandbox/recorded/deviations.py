@@ -1,0 +1,129 @@
+"""The reviewed list of differences from recorded production that the sandbox keeps, each with its reason.
+
+A difference the replay finds is *explained* when an entry here matches it; every other difference
+fails tests/sandbox/test_recorded.py. Every entry must appear, by its id, in the "Deviations from
+production" table of docs/sandbox.md, and must still match something (a stale entry fails the test
+too, so an entry is removed when the sandbox catches up).
+
+Entries are about the recorded *account* or the *harness*, never about a sandbox bug: a bug is fixed,
+not listed. Patterns, where only `*` is special, match the endpoint (`GET /v2/servers/{ALIAS}/{server}`), the
+difference's kind and where (`details.cpuAutoscalePolicy`, `servers[].details...`) and the scenario.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .compare import Difference
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One kept difference: what it matches and why it is kept."""
+
+    id: str
+    reason: str
+    endpoint: str = "*"
+    kind: str = "*"
+    where: str = "*"
+    scenario: str = "*"
+
+    def matches(self, scenario: str, endpoint: str, d: Difference) -> bool:
+        return (
+            _like(endpoint, self.endpoint)
+            and _like(d.kind, self.kind)
+            and _like(d.where, self.where)
+            and _like(scenario, self.scenario)
+        )
+
+
+def _like(text: str, pattern: str) -> bool:
+    """Whether `text` matches `pattern`, where only `*` is special (any run of characters)."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), text) is not None
+
+
+DEVIATIONS: tuple[Deviation, ...] = (
+    Deviation(
+        id="bare-metal-link",
+        reason="The recordings (2015-2016) predate bare-metal servers; the sandbox lists the "
+        "bareMetalCapabilities link of the later API, as the API reference does.",
+        endpoint="GET /v2/datacenters/*",
+        kind="extra link",
+        where="*links[rel=bareMetalCapabilities]",
+    ),
+    Deviation(
+        id="policy-details",
+        reason="The recorded servers had a CPU autoscale or anti-affinity policy, set through "
+        "policy endpoints the sandbox does not implement yet, so its servers never show one.",
+        endpoint="GET /v2/*",
+        kind="missing key",
+        where="*details.*Policy",
+    ),
+    Deviation(
+        id="account-custom-fields",
+        reason="The recorded account had text and option custom fields; the sandbox's seeded "
+        "account also has a checkbox field.",
+        endpoint="GET /v2/accounts/{ALIAS}/customFields",
+        kind="value",
+        where="[].type",
+    ),
+    Deviation(
+        id="account-templates",
+        reason="The recorded account could build from RHEL-5-64-TEMPLATE; the sandbox's "
+        "template list (RHEL 6, CentOS 6/7, Ubuntu 14, Windows 2012 R2) does not have it.",
+        endpoint="POST /v2/servers/*",
+        kind="status",
+        scenario="node: Create server with managed OS operation*",
+    ),
+    Deviation(
+        id="group-contents",
+        reason="Replay set-up creates only the servers a scenario uses, so a group the recorded "
+        "account filled with other servers has fewer `server` links.",
+        endpoint="GET /v2/groups/*",
+        kind="missing link",
+        where="*links[rel=server]",
+    ),
+    Deviation(
+        id="extra-disks",
+        reason="Replay set-up builds a server from its template and does not add the extra disks "
+        "(units 0:3, 0:5) the recorded server had, so the PATCH that resizes them is refused.",
+        endpoint="PATCH /v2/servers/*",
+        kind="status",
+        scenario="node: Modify server operation*",
+    ),
+    Deviation(
+        id="secondary-nic-ip",
+        reason="A secondary network adapter (not implemented: v2-experimental networks) gave the "
+        "recorded server a second private IP.",
+        endpoint="GET /v2/servers/*",
+        kind="items",
+        where="details.ipAddresses",
+        scenario="java: server/servers/modify/secondary-network/*",
+    ),
+    Deviation(
+        id="wiremock-in-flight",
+        reason="These Java SDK test folders mix WireMock mappings of several recording runs: "
+        "servers read mid-build or mid-delete by one run sit next to reads of another, and no "
+        "order of the mappings makes the sandbox's clock agree with all of them.",
+        endpoint="GET /v2/servers/*",
+        scenario="java: server/statistics/monitoring",
+    ),
+    Deviation(
+        id="wiremock-ip-order",
+        reason="The Java SDK's add-IP test folder keeps a read of the server from before its "
+        "public IP link appeared next to one from after; their order is lost.",
+        endpoint="GET /v2/servers/*",
+        kind="extra link",
+        where="links[rel=publicIPAddress]",
+        scenario="java: server/servers/ip/add_ip_test",
+    ),
+)
+
+
+def explain(scenario: str, endpoint: str, d: Difference) -> Deviation | None:
+    """The kept deviation that explains a difference, or None (an unexplained difference)."""
+    for dev in DEVIATIONS:
+        if dev.matches(scenario, endpoint, d):
+            return dev
+    return None
