@@ -450,6 +450,7 @@ class ScenarioBuilder:
         if not self.ent.find(g["id"]):
             return
         facts: dict[str, Any] = {"dc": self._dc(g.get("locationId")), "type": g.get("type"), "name": g.get("name")}
+        facts["described"] = "description" in g  # whether production showed a description key
         if parent:
             facts["parent"] = self._ref("group", parent)
         else:

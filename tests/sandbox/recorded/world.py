@@ -305,6 +305,8 @@ class World:
                 return self._system_group(dc, "Default Group")
         parent = self._need(facts["parent"], "parent group") if facts.get("parent") else self._system_group(dc, "root")
         body = {"name": str(facts.get("name") or "Replayed group")[:50], "parentGroupId": parent}
+        if facts.get("described"):
+            body["description"] = "Replayed group"
         return self.api.call("POST", f"/v2/groups/{self.api.alias}", json=body)["id"]
 
     def _template_for(self, dc: str, os_code: str | None) -> str:
