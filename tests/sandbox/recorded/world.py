@@ -130,18 +130,19 @@ class World:
         """The recorded path with the sandbox's values in place of the placeholders."""
         return PLACEHOLDER.sub(lambda m: self._resolve(m.group(0), unresolved), path)
 
-    def render(self, value: Any, unresolved: list[str], login: bool = False) -> Any:
+    def render(self, value: Any, unresolved: list[str]) -> Any:
         """A recorded body or query with sandbox values, passwords and names filled in."""
         if isinstance(value, dict):
             if set(value) == {"id", "value"} and str(value["id"]).lower().startswith("{customfield#"):
                 return self.render_custom_field(value, unresolved)
-            return {k: self.render(v, unresolved, login) for k, v in value.items()}
+            return {k: self.render(v, unresolved) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.render(v, unresolved, login) for v in value]
+            return [self.render(v, unresolved) for v in value]
         if not isinstance(value, str):
             return value
         if value == "<password>":
-            return self.api.sb.password if login else REPLAY_PASSWORD
+            # every server the replay builds has this password, so a clone's sourceServerPassword fits too
+            return REPLAY_PASSWORD
         if value == "<username>":
             return self.api.sb.username
         if value == "<email>":
