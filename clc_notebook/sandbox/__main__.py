@@ -10,15 +10,18 @@ import json
 import logging
 import signal
 import sys
+import time
+from collections.abc import Callable
+from typing import Any
 
 from .clock import MODES
 from .server import LOOPBACK, Sandbox
 
 
-def _number(convert, kind: str, ok, rule: str):
+def _number(convert: Callable[[str], Any], kind: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
     """An argparse type: `convert` the text (else "... is not {kind}"), then check `ok` (else `rule`)."""
 
-    def parse(text: str):
+    def parse(text: str) -> Any:
         try:
             value = convert(text)
         except ValueError:
@@ -133,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
@@ -146,8 +149,10 @@ def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
         flush=True,
     )
     try:
+        # sleep, not Thread.join: a signal interrupting join() can leave the thread marked as stopped
+        # (CPython 3.11), and stop() would then close the socket under uvicorn's shutdown
         while sandbox.running:
-            sandbox._thread.join(0.5)
+            time.sleep(0.2)
     finally:
         sandbox.stop()
 

@@ -12,32 +12,23 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 MODES = ("time", "polls")
 
-# Seconds at speed 1 (the contract in docs/DESIGN.md).
+# Seconds at speed 1 (the contract in docs/DESIGN.md); a job kind names its class when its effect is
+# registered (`@effect(..., duration="power")`).
 DURATIONS = {
     "create": 5.0,
     "delete": 2.0,
     "power": 2.0,
     "other": 2.0,
 }
-POWER_KINDS = {"powerOn", "powerOff", "shutDown", "reboot", "reset", "pause", "startMaintenance", "stopMaintenance"}
 
 NOT_STARTED, EXECUTING = "notStarted", "executing"
 FINAL = ("succeeded", "failed")
-
-
-def duration_for(kind: str) -> float:
-    """Return the duration in seconds (at speed 1) of a job of this kind."""
-    if kind == "create":
-        return DURATIONS["create"]
-    if kind in ("delete", "deleteGroup"):
-        return DURATIONS["delete"]
-    if kind in POWER_KINDS:
-        return DURATIONS["power"]
-    return DURATIONS["other"]
 
 
 @dataclass
@@ -53,14 +44,16 @@ class ClockSettings:
 class JobClock:
     """Decides a job's status from its creation time or its read count; settings change at runtime."""
 
-    def __init__(self, mode: str = "time", speed: float = 1.0, polls_per_step: int = 1, now=time.time):
+    def __init__(
+        self, mode: str = "time", speed: float = 1.0, polls_per_step: int = 1, now: Callable[[], float] = time.time
+    ) -> None:
         self._lock = threading.Lock()
         self._now = now
         self._offset = 0.0
         self.settings = ClockSettings()
         self.configure(mode=mode, speed=speed, polls_per_step=polls_per_step)
 
-    def configure(self, mode=None, speed=None, polls_per_step=None) -> ClockSettings:
+    def configure(self, mode: str | None = None, speed: Any = None, polls_per_step: Any = None) -> ClockSettings:
         """Change the settings; raises ValueError naming the bad field. Returns the new settings."""
         new = ClockSettings(**self.settings.as_dict())
         if mode is not None:

@@ -1,16 +1,13 @@
-"""Small things shared by the rule modules: who is calling, a success answer, fixed texts, JSON for columns."""
+"""Small things shared by the resources: who is calling, a success answer, JSON for columns, new ids."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-NOT_QUEUED = "The operation cannot be queued because the server cannot be found or it is not in a valid state."
-ALREADY = "The server already in desired state."
-
-# Hourly unit prices (USD): per vCPU, per GB of memory, per GB of storage, per managed server; archive storage.
-PRICES = {"cpu": 0.01, "memoryGB": 0.015, "storageGB": 0.00021, "managedOS": 0.08, "archiveGB": 0.00012}
+from . import fixtures
 
 
 @dataclass(frozen=True)
@@ -27,9 +24,18 @@ class Reply:
 
     status: int
     body: Any = None
-    headers: dict | None = None
+    headers: dict[str, str] | None = None
 
 
 def dumps(value: Any) -> str:
     """Compact JSON, as stored in the TEXT columns."""
     return json.dumps(value, separators=(",", ":"))
+
+
+def new_hex_id(db: sqlite3.Connection, kind: str) -> str:
+    """A fresh 32-hex id for a new group or server: random-looking but deterministic (a counter
+    stored with the state), so a replayed notebook gets the same ids and a restart never repeats one."""
+    row = db.execute("SELECT value FROM meta WHERE key='id_counter'").fetchone()
+    counter = int(row[0]) + 1 if row else 1
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('id_counter', ?)", (str(counter),))
+    return fixtures.hex_id("sandbox", kind, counter)

@@ -1,43 +1,39 @@
-"""The control plane: `/sandbox/health`, `/reset`, `/faults`, `/expire-tokens`, `/clock` (no token)."""
+"""The control plane: `/sandbox/health`, `/reset`, `/faults`, `/expire-tokens`, `/jobs`, `/clock` (no token;
+see docs/sandbox.md). Declared with `@route` like a resource, but outside `/v2` and not a resource."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from starlette.routing import Route
+from typing import Any
 
 from .backend import Backend
 from .clock import JobClock
 from .errors import BadRequest
 from .faults import FaultConfigError, Faults
-from .handling import Call, endpoint
+from .handling import Call
+from .registry import route
 
 
-@dataclass
-class Controls:
-    """What the control plane changes besides the backend's data."""
+class ControlPlane:
+    """What tests and demos change in a running sandbox besides the API's data."""
 
-    clock: JobClock
-    faults: Faults
-    version: str
+    def __init__(self, backend: Backend, clock: JobClock, faults: Faults, version: str) -> None:
+        self.backend, self.clock, self.faults, self.version = backend, clock, faults, version
 
-
-def control_routes(sb: Controls) -> list[Route]:
-    """`/sandbox/...`: health, reset, faults, expire-tokens, clock (no token; see docs/sandbox.md)."""
-
-    def health(b: Backend, c: Call, sb):
-        s = sb.clock.settings
+    @route("GET", "/sandbox/health", auth=False)
+    def health(self, call: Call) -> dict:
+        settings = self.clock.settings
         return {
             "status": "ok",
-            "mode": s.mode,
-            "speed": s.speed,
-            "polls_per_step": s.polls_per_step,
-            "version": sb.version,
-            "state": b.store.path,
+            "mode": settings.mode,
+            "speed": settings.speed,
+            "polls_per_step": settings.polls_per_step,
+            "version": self.version,
+            "state": self.backend.store.path,
         }
 
-    def reset(b: Backend, c: Call, sb):
-        body = c.body if c.body is not None else {}
+    @route("POST", "/sandbox/reset", auth=False)
+    def reset(self, call: Call) -> dict:
+        body = call.body if call.body is not None else {}
         if not isinstance(body, dict):
             raise BadRequest("The reset body must be a JSON object {servers?, groups?, datacenters?}.")
         sizes = {}
@@ -51,57 +47,51 @@ def control_routes(sb: Controls) -> list[Route]:
                         {f"body.{key}": [f"must be an integer between {low} and {limit}"]},
                     )
                 sizes[key] = value
-        return {"status": "reset", **b.reset(**sizes)}
+        return {"status": "reset", **self.backend.reset(**sizes)}
 
-    def faults(b: Backend, c: Call, sb):
-        if c.method == "PUT":
-            body = c.body if c.body is not None else {}
-            try:
-                return sb.faults.configure(body)
-            except FaultConfigError as exc:
-                raise BadRequest(f"Invalid fault config: {exc}") from None
-        return sb.faults.config
+    @route("GET", "/sandbox/faults", auth=False)
+    def fault_config(self, call: Call) -> dict:
+        return self.faults.config
 
-    def jobs(b: Backend, c: Call, sb):
-        return b.job_ledger()
+    @route("PUT", "/sandbox/faults", auth=False)
+    def set_faults(self, call: Call) -> dict:
+        body = call.body if call.body is not None else {}
+        try:
+            return self.faults.configure(body)
+        except FaultConfigError as exc:
+            raise BadRequest(f"Invalid fault config: {exc}") from None
 
-    def expire(b: Backend, c: Call, sb):
-        return {"expired": b.expire_tokens()}
+    @route("POST", "/sandbox/expire-tokens", auth=False)
+    def expire_tokens(self, call: Call) -> dict:
+        return {"expired": self.backend.expire_tokens()}
 
-    def clock(b: Backend, c: Call, sb):
-        if c.method == "PUT":
-            body = c.body if c.body is not None else {}
-            if not isinstance(body, dict):
-                raise BadRequest("The clock body must be a JSON object {mode?, speed?, polls_per_step?}.")
-            unknown = set(body) - {"mode", "speed", "polls_per_step", "advance"}
-            if unknown:
-                raise BadRequest(f"Unknown clock field(s): {', '.join(sorted(unknown))}.")
-            try:
-                seconds = 0.0
-                if "advance" in body:
-                    seconds = body["advance"]
-                    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 10**9:
-                        raise ValueError("advance: must be a number of seconds >= 0")
-                with b.store.transaction() as db:  # settle what time mode owes before switching
-                    b.tick(db)
-                sb.clock.configure(body.get("mode"), body.get("speed"), body.get("polls_per_step"))
-                if seconds:
-                    b.advance_clock(seconds)
-            except (ValueError, TypeError) as exc:
-                raise BadRequest(f"Invalid clock setting: {exc}") from None
-        return sb.clock.settings.as_dict()
+    @route("GET", "/sandbox/jobs", auth=False)
+    def jobs(self, call: Call) -> list[dict]:
+        return self.backend.job_ledger()
 
-    def wrap(fn):
-        def handler(b: Backend, c: Call):
-            return fn(b, c, sb)
+    @route("GET", "/sandbox/clock", auth=False)
+    def clock_settings(self, call: Call) -> dict:
+        return self.clock.settings.as_dict()
 
-        return endpoint(handler, auth=False)
-
-    return [
-        Route("/sandbox/health", wrap(health), methods=["GET"]),
-        Route("/sandbox/reset", wrap(reset), methods=["POST"]),
-        Route("/sandbox/faults", wrap(faults), methods=["GET", "PUT"]),
-        Route("/sandbox/expire-tokens", wrap(expire), methods=["POST"]),
-        Route("/sandbox/jobs", wrap(jobs), methods=["GET"]),
-        Route("/sandbox/clock", wrap(clock), methods=["GET", "PUT"]),
-    ]
+    @route("PUT", "/sandbox/clock", auth=False)
+    def set_clock(self, call: Call) -> dict:
+        body: Any = call.body if call.body is not None else {}
+        if not isinstance(body, dict):
+            raise BadRequest("The clock body must be a JSON object {mode?, speed?, polls_per_step?}.")
+        unknown = set(body) - {"mode", "speed", "polls_per_step", "advance"}
+        if unknown:
+            raise BadRequest(f"Unknown clock field(s): {', '.join(sorted(unknown))}.")
+        try:
+            seconds = 0.0
+            if "advance" in body:
+                seconds = body["advance"]
+                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 10**9:
+                    raise ValueError("advance: must be a number of seconds >= 0")
+            with self.backend.store.transaction() as db:  # settle what time mode owes before switching
+                self.backend.tick(db)
+            self.clock.configure(body.get("mode"), body.get("speed"), body.get("polls_per_step"))
+            if seconds:
+                self.backend.advance_clock(seconds)
+        except (ValueError, TypeError) as exc:
+            raise BadRequest(f"Invalid clock setting: {exc}") from None
+        return self.clock.settings.as_dict()

@@ -13,6 +13,9 @@ import random
 import re
 import threading
 from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 RETRY_AFTER_STATUSES = (429, 503)
 FAULT_MESSAGES = {
@@ -46,7 +49,7 @@ class Rule:
         return self.path is None or bool(self.path.search(path))
 
 
-def _rate(value, where: str) -> float:
+def _rate(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise FaultConfigError(f"{where}: must be a number between 0 and 1")
     try:
@@ -58,7 +61,7 @@ def _rate(value, where: str) -> float:
     return rate
 
 
-def _non_negative(value, where: str) -> float:
+def _non_negative(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise FaultConfigError(f"{where}: must be a number >= 0")
     try:
@@ -70,7 +73,7 @@ def _non_negative(value, where: str) -> float:
     return number
 
 
-def _rule(item, where: str, with_status: bool) -> Rule:
+def _rule(item: Any, where: str, with_status: bool) -> Rule:
     if not isinstance(item, dict):
         raise FaultConfigError(f"{where}: must be an object")
     unknown = set(item) - {"rate", "status", "methods", "path", "after"}
@@ -183,13 +186,14 @@ logging.getLogger("uvicorn.error").addFilter(_QuietIncomplete())
 class FaultMiddleware:
     """ASGI middleware applying the HTTP faults of a `Faults` object before (or after) the app."""
 
-    def __init__(self, app, faults: Faults):
+    def __init__(self, app: ASGIApp, faults: Faults) -> None:
         self.app = app
         self.faults = faults
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.faults.active:
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         delay, error, drop = self.faults.decide(scope["method"], scope["path"])
         if delay:
             await asyncio.sleep(delay)
@@ -208,10 +212,11 @@ class FaultMiddleware:
             await send({"type": "http.response.body", "body": body})
             return
         if drop is None:
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         if drop.after:
 
-            async def swallow(message):  # the request takes effect; its answer is lost
+            async def swallow(message: Message) -> None:  # the request takes effect; its answer is lost
                 return None
 
             await self.app(scope, receive, swallow)

@@ -189,7 +189,15 @@ def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int 
         _synthetic(db, now, alias, dcs, dc_info, int(servers), int(groups))
 
 
-def _synthetic(db, now, alias, dcs, dc_info, servers: int, groups: int) -> None:
+def _synthetic(
+    db: sqlite3.Connection,
+    now: float,
+    alias: str,
+    dcs: list[tuple[str, str]],
+    dc_info: dict,
+    servers: int,
+    groups: int,
+) -> None:
     """Bulk-insert `groups` user groups and `servers` active servers spread over the data centers."""
     dc_ids = [d for d, _ in dcs]
     homes: dict[str, list[str]] = {dc: [dc_info[dc]["default"]] for dc in dc_ids}
@@ -272,7 +280,7 @@ def _synthetic(db, now, alias, dcs, dc_info, servers: int, groups: int) -> None:
         db.execute("UPDATE networks SET next_host=? WHERE id=?", (dc_info[dc]["next"], dc_info[dc]["network"]))
 
 
-def _insert_servers(db, batch) -> None:
+def _insert_servers(db: sqlite3.Connection, batch: list[tuple]) -> None:
     db.executemany(
         "INSERT INTO servers (id, uuid, alias, dc, group_id, description, template, os_type, os_name, status,"
         " type, storage_type, cpu, memory_gb, disks, network_id, ip, power_state, password, windows,"

@@ -1,9 +1,10 @@
 """Request parsing and response shaping shared by the API routes and the control plane.
 
-`endpoint()` wraps a synchronous handler `(backend, call) -> body | Reply`: it reads the body (with a
-size cap), runs the handler in the sandbox's own thread pool (SQLite work never blocks the event
-loop), authenticates first when asked (so a 401 comes before a 400), and turns `ApiProblem`s into
-answers. Anything unexpected is logged and answered 500 with a JSON message, never a traceback.
+`endpoint()` turns the handlers of one path (`call -> body | Reply`, one per method) into a Starlette
+endpoint: it reads the body (with a size cap), runs the handler in the sandbox's own thread pool
+(SQLite work never blocks the event loop), authenticates first when asked (so a 401 comes before a
+400), parses the body when the handler reads one, and turns `ApiProblem`s into answers. Anything
+unexpected is logged and answered 500 with a JSON message, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -19,7 +20,6 @@ from urllib.parse import parse_qsl
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .backend import Backend
 from .common import Principal, Reply
 from .errors import ApiProblem, BadRequest
 
@@ -30,7 +30,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 NO_CACHE = {"Cache-Control": "no-cache", "Pragma": "no-cache", "Expires": "-1"}
 
 
-def json_response(status: int, body: Any, headers: dict | None = None) -> Response:
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
     """A JSON answer with the API's headers; `body=None` gives an empty body without a content type."""
     all_headers = dict(NO_CACHE)
     all_headers.update(headers or {})
@@ -45,8 +45,8 @@ class Call:
     """What a handler sees of one request."""
 
     method: str
-    path: dict
-    query: dict  # lower-cased names
+    path: dict[str, str]
+    query: dict[str, str]  # lower-cased names
     raw: bytes
     content_type: str
     authorization: str | None
@@ -56,12 +56,14 @@ class Call:
 
     @property
     def body(self) -> Any:
+        """The parsed body (parsed once, on first use); 400 if it is not valid JSON or form data."""
         if not self._parsed:
             self._body = parse_body(self.raw, self.content_type)
             self._parsed = True
         return self._body
 
     def flag(self, name: str) -> bool:
+        """True when the query parameter `name` (any case) is true, 1 or yes."""
         return str(self.query.get(name.lower(), "")).strip().lower() in ("true", "1", "yes")
 
 
@@ -96,7 +98,7 @@ def parse_body(raw: bytes, content_type: str) -> Any:
 class BodyTooLarge(ApiProblem):
     status = 413
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__({"message": f"The request body is too large (the limit is {MAX_BODY_BYTES} bytes)."})
 
 
@@ -105,7 +107,8 @@ async def read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise BodyTooLarge()
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY_BYTES:
@@ -114,11 +117,24 @@ async def read_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def endpoint(handler: Callable[[Backend, Call], Any], auth: bool = True):
-    """Wrap a sync handler into a Starlette endpoint (auth, body, thread pool, error answers)."""
+@dataclass(frozen=True)
+class Handler:
+    """What answers one method of one path."""
+
+    run: Callable[[Call], Any]
+    auth: bool = True  # authenticate first (401 before anything else)
+    reads_body: bool = False  # parse the body before running (400 for a malformed body before a 403)
+
+
+Authenticate = Callable[[str | None], Principal]
+
+
+def endpoint(handlers: Mapping[str, Handler], authenticate: Authenticate) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint for one path: dispatch on the method (HEAD runs GET), then auth, body,
+    handler in the thread pool (`request.app.state.executor`), error answers."""
 
     async def run(request: Request) -> Response:
-        state = request.app.state
+        handler = handlers["GET" if request.method == "HEAD" else request.method]
         try:
             raw = await read_body(request)
             call = Call(
@@ -130,12 +146,14 @@ def endpoint(handler: Callable[[Backend, Call], Any], auth: bool = True):
                 request.headers.get("authorization"),
             )
 
-            def work():
-                if auth:
-                    call.who = state.backend.authenticate(call.authorization)
-                return handler(state.backend, call)
+            def work() -> Any:
+                if handler.auth:
+                    call.who = authenticate(call.authorization)
+                if handler.reads_body:
+                    call.body  # noqa: B018 (parsed now: a malformed body is refused first)
+                return handler.run(call)
 
-            result = await asyncio.get_running_loop().run_in_executor(state.executor, work)
+            result = await asyncio.get_running_loop().run_in_executor(request.app.state.executor, work)
         except ApiProblem as problem:
             return json_response(problem.status, problem.body, problem.headers)
         except Exception:  # last resort: log the traceback, answer JSON without it

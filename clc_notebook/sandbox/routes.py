@@ -1,11 +1,12 @@
-"""The Starlette route table of the API, the handlers that map a request onto one backend call, and the
-ASGI app around them (fault injection, case-insensitive path words, the request log).
+"""The route table and the ASGI app around it: every resource's `@route`s (resources/) and the control
+plane's, one Starlette route per path; fault injection, case-insensitive path words, the request log.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -14,180 +15,34 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .backend import Backend
 from .clock import JobClock
-from .control import Controls, control_routes
+from .control import ControlPlane
 from .errors import NOT_FOUND_MESSAGE
 from .faults import FaultMiddleware, Faults
-from .handling import Call, endpoint, json_response
+from .handling import Authenticate, Handler, endpoint, json_response
+from .registry import RouteSpec, route_specs, routes_of
+from .resources import RESOURCES
 
 log = logging.getLogger("clc_notebook.sandbox")
 
-
-# --- API handlers -------------------------------------------------------------------------------------------
-
-
-def login(b: Backend, c: Call):
-    return b.login(c.body)
+# The API's route table, read from the resource classes (tests walk it; so does the running app's).
+API_ROUTES: list[RouteSpec] = route_specs(RESOURCES)
 
 
-def datacenters(b: Backend, c: Call):
-    return b.datacenters(c.who, c.path["alias"], c.flag("groupLinks"))
-
-
-def datacenter(b: Backend, c: Call):
-    return b.datacenter(c.who, c.path["alias"], c.path["dc"], c.flag("groupLinks"))
-
-
-def capabilities(b: Backend, c: Call):
-    return b.capabilities(c.who, c.path["alias"], c.path["dc"])
-
-
-def bare_metal(b: Backend, c: Call):
-    return b.bare_metal_capabilities(c.who, c.path["alias"], c.path["dc"])
-
-
-def compute_limits(b: Backend, c: Call):
-    return b.compute_limits(c.who, c.path["alias"], c.path["dc"])
-
-
-def network_limits(b: Backend, c: Call):
-    return b.network_limits(c.who, c.path["alias"], c.path["dc"])
-
-
-def get_group(b: Backend, c: Call):
-    detailed = str(c.query.get("serverdetail", "")).lower() == "detailed"
-    return b.get_group(c.who, c.path["alias"], c.path["group"], detailed)
-
-
-def create_group(b: Backend, c: Call):
-    return b.create_group(c.who, c.path["alias"], c.body)
-
-
-def patch_group(b: Backend, c: Call):
-    return b.patch_group(c.who, c.path["alias"], c.path["group"], c.body)
-
-
-def delete_group(b: Backend, c: Call):
-    return b.delete_group(c.who, c.path["alias"], c.path["group"])
-
-
-def archive_group(b: Backend, c: Call):
-    return b.archive_group(c.who, c.path["alias"], c.path["group"])
-
-
-def group_defaults(b: Backend, c: Call):
-    if c.method == "POST":
-        return b.set_group_defaults(c.who, c.path["alias"], c.path["group"], c.body)
-    return b.group_defaults(c.who, c.path["alias"], c.path["group"])
-
-
-def group_billing(b: Backend, c: Call):
-    return b.group_billing(c.who, c.path["alias"], c.path["group"])
-
-
-def create_server(b: Backend, c: Call):
-    return b.create_server(c.who, c.path["alias"], c.body)
-
-
-def get_server(b: Backend, c: Call):
-    return b.get_server(c.who, c.path["alias"], c.path["server"], c.flag("uuid"))
-
-
-def patch_server(b: Backend, c: Call):
-    return b.patch_server(c.who, c.path["alias"], c.path["server"], c.body)
-
-
-def delete_server(b: Backend, c: Call):
-    return b.delete_server(c.who, c.path["alias"], c.path["server"])
-
-
-def credentials(b: Backend, c: Call):
-    return b.credentials(c.who, c.path["alias"], c.path["server"])
-
-
-def restore_server(b: Backend, c: Call):
-    return b.restore_server(c.who, c.path["alias"], c.path["server"], c.body)
-
-
-def delete_snapshot(b: Backend, c: Call):
-    return b.snapshot_action(c.who, c.path["alias"], c.path["server"], c.path["snapshot"], "delete")
-
-
-def revert_snapshot(b: Backend, c: Call):
-    return b.snapshot_action(c.who, c.path["alias"], c.path["server"], c.path["snapshot"], "restore")
-
-
-def add_public_ip(b: Backend, c: Call):
-    return b.add_public_ip(c.who, c.path["alias"], c.path["server"], c.body)
-
-
-def public_ip(b: Backend, c: Call):
-    args = (c.who, c.path["alias"], c.path["server"], c.path["ip"])
-    if c.method == "PUT":
-        return b.update_public_ip(*args, c.body)
-    if c.method == "DELETE":
-        return b.delete_public_ip(*args)
-    return b.get_public_ip(*args)
-
-
-def operation(b: Backend, c: Call):
-    return b.operation(c.who, c.path["alias"], c.path["op"], c.body)
-
-
-def job_status(b: Backend, c: Call):
-    return b.job_status(c.who, c.path["alias"], c.path["job"])
-
-
-def server_capabilities(b: Backend, c: Call):
-    return b.server_capabilities(c.who, c.path["alias"], c.path["server"])
-
-
-def server_pricing(b: Backend, c: Call):
-    return b.server_pricing(c.who, c.path["alias"], c.path["server"])
-
-
-def account(b: Backend, c: Call):
-    return b.account(c.who, c.path["alias"])
-
-
-def custom_fields(b: Backend, c: Call):
-    return b.custom_fields(c.who, c.path["alias"])
-
-
-API_ROUTES = [
-    ("/v2/authentication/login", login, ["POST"], False),
-    ("/v2/datacenters/{alias}", datacenters, ["GET"], True),
-    ("/v2/datacenters/{alias}/{dc}", datacenter, ["GET"], True),
-    ("/v2/datacenters/{alias}/{dc}/deploymentCapabilities", capabilities, ["GET"], True),
-    ("/v2/datacenters/{alias}/{dc}/bareMetalCapabilities", bare_metal, ["GET"], True),
-    ("/v2/datacenters/{alias}/{dc}/computeLimits", compute_limits, ["GET"], True),
-    ("/v2/datacenters/{alias}/{dc}/networkLimits", network_limits, ["GET"], True),
-    ("/v2/groups/{alias}", create_group, ["POST"], True),
-    ("/v2/groups/{alias}/{group}", get_group, ["GET"], True),
-    ("/v2/groups/{alias}/{group}", patch_group, ["PATCH"], True),
-    ("/v2/groups/{alias}/{group}", delete_group, ["DELETE"], True),
-    ("/v2/groups/{alias}/{group}/defaults", group_defaults, ["GET", "POST"], True),
-    ("/v2/groups/{alias}/{group}/billing", group_billing, ["GET"], True),
-    ("/v2/groups/{alias}/{group}/archive", archive_group, ["POST"], True),
-    ("/v2/servers/{alias}", create_server, ["POST"], True),
-    ("/v2/servers/{alias}/{server}", get_server, ["GET"], True),
-    ("/v2/servers/{alias}/{server}", patch_server, ["PATCH"], True),
-    ("/v2/servers/{alias}/{server}", delete_server, ["DELETE"], True),
-    ("/v2/servers/{alias}/{server}/credentials", credentials, ["GET"], True),
-    ("/v2/servers/{alias}/{server}/restore", restore_server, ["POST"], True),
-    ("/v2/servers/{alias}/{server}/snapshots/{snapshot}", delete_snapshot, ["DELETE"], True),
-    ("/v2/servers/{alias}/{server}/snapshots/{snapshot}/restore", revert_snapshot, ["POST"], True),
-    ("/v2/servers/{alias}/{server}/publicIPAddresses", add_public_ip, ["POST"], True),
-    ("/v2/servers/{alias}/{server}/publicIPAddresses/{ip}", public_ip, ["GET", "PUT", "DELETE"], True),
-    ("/v2/operations/{alias}/servers/{op}", operation, ["POST"], True),
-    ("/v2/operations/{alias}/status/{job}", job_status, ["GET"], True),
-    ("/v2/servers/{alias}/{server}/capabilities", server_capabilities, ["GET"], True),
-    ("/v2/billing/{alias}/serverPricing/{server}", server_pricing, ["GET"], True),
-    ("/v2/accounts/{alias}", account, ["GET"], True),
-    ("/v2/accounts/{alias}/customFields", custom_fields, ["GET"], True),
-]
+def starlette_routes(owners: Iterable[object], authenticate: Authenticate) -> list[Route]:
+    """One Starlette route per path template over the `@route`s of these objects (so a 405's Allow
+    header lists every method of the path); raises ValueError for a method and path declared twice."""
+    by_path: dict[str, dict[str, Handler]] = {}
+    for owner in owners:
+        for attribute, mark in routes_of(type(owner)):
+            handlers = by_path.setdefault(mark.path, {})
+            if mark.method in handlers:
+                raise ValueError(f"{mark.method} {mark.path} is declared twice")
+            handlers[mark.method] = Handler(getattr(owner, attribute), mark.auth, mark.body)
+    return [Route(path, endpoint(handlers, authenticate), methods=list(handlers)) for path, handlers in by_path.items()]
 
 
 # --- application -----------------------------------------------------------------------------------------
@@ -197,7 +52,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return json_response(404, {"message": NOT_FOUND_MESSAGE})
 
 
-async def _http_error(request: Request, exc: HTTPException) -> Response:
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
         return json_response(
             405, {"message": f"The requested resource does not support http method '{request.method}'."}, exc.headers
@@ -210,31 +66,32 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 class CanonicalPath:
     """ASGI middleware: match the API's fixed path words in any case (`/v2/Servers/...`), as IIS did."""
 
-    def __init__(self, app, words: set[str]):
+    def __init__(self, app: ASGIApp, words: set[str]) -> None:
         self.app = app
         self.words = {w.lower(): w for w in words}
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"][:3].lower() == "/v2":
             parts = scope["path"].split("/")
             fixed = [self.words.get(p.lower(), p) for p in parts]
             if fixed != parts:
                 scope = dict(scope, path="/".join(fixed))
-        return await self.app(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 class RequestLog:
     """ASGI middleware: one log line per request (method, path, status, ms); never headers or bodies."""
 
-    def __init__(self, app, enabled: bool):
+    def __init__(self, app: ASGIApp, enabled: bool) -> None:
         self.app, self.enabled = app, enabled
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.enabled:
-            return await self.app(scope, receive, send)
+            await self.app(scope, receive, send)
+            return
         start, status = time.perf_counter(), {"code": 0}
 
-        async def record(message):
+        async def record(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
             await send(message)
@@ -258,11 +115,11 @@ def build_app(
     version: str = "0",
 ) -> Any:
     """The ASGI app: API routes, optional control plane, fault injection and request log around them."""
-    routes = [Route(path, endpoint(fn, auth), methods=methods) for path, fn, methods, auth in API_ROUTES]
+    owners: list[object] = list(backend.resources.values())
     if control_plane:
-        routes += control_routes(Controls(clock, faults, version))
+        owners.append(ControlPlane(backend, clock, faults, version))
+    routes = starlette_routes(owners, backend.authenticate)
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, 404: _not_found})
-    app.state.backend = backend
     app.state.executor = executor
-    words = {w for path, *_ in API_ROUTES for w in path.split("/") if w and not w.startswith("{")}
+    words = {w for spec in API_ROUTES for w in spec.path.split("/") if w and not w.startswith("{")}
     return RequestLog(FaultMiddleware(CanonicalPath(app, words), faults), log_requests)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 SCHEMA_VERSION = 1
 
@@ -93,6 +93,7 @@ class Store:
         self.path = path or ":memory:"
         self._lock = threading.RLock()
         self._depth = 0
+        self._extra_tables: list[str] = []  # tables of resources (add_tables), emptied by a reset too
         try:
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._conn.row_factory = sqlite3.Row
@@ -130,6 +131,13 @@ class Store:
             finally:
                 self._depth = 0
 
+    def add_tables(self, tables: Mapping[str, str]) -> None:
+        """Create a resource's own tables if missing (`{name: "column definitions"}`); a reset empties them."""
+        with self.transaction() as db:
+            for name, columns in tables.items():
+                db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+        self._extra_tables += [name for name in tables if name not in self._extra_tables]
+
     def is_empty(self) -> bool:
         """True when the database holds no account yet (a fresh file or memory)."""
         with self.transaction() as db:
@@ -138,7 +146,7 @@ class Store:
     def clear(self) -> None:
         """Delete every resource (not the tokens) inside the current or a new transaction."""
         with self.transaction() as db:
-            for table in RESET_TABLES:
+            for table in (*RESET_TABLES, *self._extra_tables):
                 db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:

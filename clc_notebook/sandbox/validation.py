@@ -58,8 +58,14 @@ class Errors:
             raise BadRequest(message, self.model_state)
 
 
-def as_int(value: Any, field: str, errors: Errors, lo: int | None = None, hi: int | None = None) -> int | None:
-    """Return `value` as an int (ints, integral floats and numeric strings accepted) within [lo, hi]."""
+def as_int(
+    value: Any, field: str, errors: Errors, lo: int | None = None, hi: int | None = None, *, required: bool = False
+) -> int | None:
+    """Return `value` as an int (ints, integral floats and numeric strings accepted) within [lo, hi];
+    with `required`, a missing value (None) is reported as "The <name> field is required."."""
+    if value is None and required:
+        errors.add(field, f"The {field.rsplit('.', 1)[-1]} field is required.")
+        return None
     number: int | None = None
     if isinstance(value, bool):
         number = None

@@ -1,17 +1,16 @@
-"""Fixtures for the client tests: a real Sandbox over loopback HTTP, reset between tests.
+"""Fixtures for the client tests, on the shared sandbox of tests/conftest.py (`sandbox`, `sb`, `control`).
 
-One sandbox in ``polls`` mode serves the whole directory (a job moves one step per status read, so
-nothing here waits on a clock); tests that need time mode or a different account start their own.
-State and faults are reset through the control plane before each test that uses ``s``.
+That sandbox runs in ``polls`` mode (a job moves one step per status read, so nothing here waits on a
+clock) and is reset before each test that uses it; tests that need time mode or a different account
+start their own (`new_sandbox`). Here: no CLC_* environment, fast client settings, a logged-in `s`.
 """
 
 from __future__ import annotations
 
 import pytest
-import requests
+from sandbox_api import NETWORK, TEMPLATE
 
 import clc_notebook as clc
-from clc_notebook.sandbox import Sandbox
 
 ENV_NAMES = (
     "CLC_V2_API_URL",
@@ -26,40 +25,11 @@ ENV_NAMES = (
 FAST = dict(backoff=0.0, backoff_max=0.05, poll=0.01, poll_max=0.05, quiet=True)
 
 
-def call_control(sb, method: str, path: str, json=None):
-    """Call the sandbox control plane (outside /v2, no token); returns the parsed answer."""
-    resp = requests.request(method, f"{sb.url}/sandbox/{path}", json=json, timeout=30)
-    assert resp.status_code < 300, (method, path, resp.status_code, resp.text)
-    return resp.json() if resp.content else None
-
-
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch):
     """No test sees the developer's CLC_* settings."""
     for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    with Sandbox(mode="polls") as sb:
-        yield sb
-
-
-@pytest.fixture
-def sb(sandbox):
-    """The shared sandbox, back to the seeded account with no faults."""
-    call_control(sandbox, "PUT", "faults", {})
-    call_control(sandbox, "PUT", "clock", {"mode": "polls", "polls_per_step": 1})
-    call_control(sandbox, "POST", "reset")
-    yield sandbox
-    call_control(sandbox, "PUT", "faults", {})
-
-
-@pytest.fixture
-def control(sb):
-    """control(method, path, json=None): the reset sandbox's control plane."""
-    return lambda method, path, json=None: call_control(sb, method, path, json)
 
 
 @pytest.fixture
@@ -77,7 +47,7 @@ def s(sb):
 
 @pytest.fixture
 def template(s):
-    return "RHEL-6-64-TEMPLATE"
+    return TEMPLATE
 
 
 @pytest.fixture
@@ -88,7 +58,7 @@ def default_group(s):
 
 @pytest.fixture
 def network_id():
-    return "a933432bd1234e84b6c4fa329e48cb8b"
+    return NETWORK
 
 
 @pytest.fixture

@@ -1,4 +1,8 @@
-"""Fixtures for the reliability tests: sandboxes on loopback, soak scaling, hypothesis profiles.
+"""Reliability-test settings: soak scaling and the hypothesis profiles.
+
+The sandbox fixtures are tests/conftest.py's: the shared, reset `sandbox`/`api`, and `new_sandbox` for
+a sandbox of the test's own. Most tests here build their own on purpose (crash and restart, state files,
+other options, module-wide worlds, requests left in flight, expired tokens).
 
 `make test` runs the short forms; `CLC_SOAK=1` (`make soak`) runs the long ones (N=200 workflow runs,
 >= 1,000 generated bodies per endpoint, longer load windows).
@@ -6,12 +10,9 @@
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import HealthCheck, settings
 
-from clc_notebook.sandbox import Sandbox
-
-from .support import SOAK, Api
+from .support import SOAK
 
 # Short form: deterministic (the same generated cases on every run) so `make test` cannot flake;
 # soak: fresh random cases each time, >= 1,000 per endpoint.
@@ -30,16 +31,3 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 PROFILE = "reliability-soak" if SOAK else "reliability-short"
-
-
-@pytest.fixture
-def sandbox():
-    """A fresh in-process sandbox in polls mode (jobs move only when their status is read)."""
-    with Sandbox(mode="polls") as sb:
-        yield sb
-
-
-@pytest.fixture
-def api(sandbox):
-    """A raw, logged-in HTTP view of `sandbox`."""
-    return Api(sandbox.url, sandbox.username, sandbox.password)

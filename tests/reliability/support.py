@@ -1,8 +1,9 @@
-"""Shared helpers for the reliability tests: scale (short vs soak), a raw HTTP view of the sandbox,
-state snapshots, sandbox processes, and the figures file that RELIABILITY.md is written from.
+"""Shared helpers for the reliability tests: scale (short vs soak), the sandbox's job ledger, sandbox
+processes, its route table, and the figures file that RELIABILITY.md is written from.
 
 The tests here talk to the sandbox with plain `requests` (never through the client) wherever the
-sandbox itself is under test, so a bug in the client cannot hide a bug in the sandbox.
+sandbox itself is under test, so a bug in the client cannot hide a bug in the sandbox: that raw view
+is `sandbox_api.Api` (tests/sandbox_api.py, shared by every test directory).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-import requests
+# Re-exported for reliability tests written on other branches before `Api` moved to sandbox_api.
+from sandbox_api import Api, status_id, walk_groups  # noqa: F401
 
 SOAK = os.environ.get("CLC_SOAK") == "1"
 REPO = Path(__file__).resolve().parents[2]
@@ -39,130 +41,11 @@ def record_figure(section: str, **values) -> None:
         FIGURES_FILE.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-class Api:
-    """A logged-in raw HTTP view of one sandbox (plain requests, no client code)."""
-
-    def __init__(self, url: str, username: str = "demouser1", password: str = "mypassword", timeout: float = 30):
-        self.url = url.rstrip("/")
-        self.http = requests.Session()
-        self.timeout = timeout
-        self.username, self.password = username, password
-        self.token: str | None = None
-        self.alias = ""
-        self.location = ""
-        self.login()
-
-    def login(self) -> str:
-        """Log in, remember the token and alias; return the token."""
-        r = self.http.post(
-            f"{self.url}/v2/authentication/login",
-            json={"username": self.username, "password": self.password},
-            timeout=self.timeout,
-        )
-        assert r.status_code == 200, (r.status_code, r.text)
-        body = r.json()
-        self.token, self.alias, self.location = body["bearerToken"], body["accountAlias"], body["locationAlias"]
-        return self.token
-
-    @property
-    def a(self) -> str:
-        """The alias as it goes into paths."""
-        return self.alias
-
-    def call(self, method: str, path: str, *, token: str | None | bool = True, **kw) -> requests.Response:
-        """One request; `token=True` uses our token, a string uses that one, None/False sends no header."""
-        headers = dict(kw.pop("headers", {}) or {})
-        if token is True:
-            headers["Authorization"] = f"Bearer {self.token}"
-        elif token:
-            headers["Authorization"] = f"Bearer {token}"
-        kw.setdefault("timeout", self.timeout)
-        return self.http.request(method, self.url + path, headers=headers, **kw)
-
-    def get(self, path, **kw):
-        return self.call("GET", path, **kw)
-
-    def post(self, path, **kw):
-        return self.call("POST", path, **kw)
-
-    def patch(self, path, **kw):
-        return self.call("PATCH", path, **kw)
-
-    def delete(self, path, **kw):
-        return self.call("DELETE", path, **kw)
-
-    def ok_json(self, method: str, path: str, **kw):
-        r = self.call(method, path, **kw)
-        assert r.status_code < 300, (method, path, r.status_code, r.text[:500])
-        return r.json() if r.content else None
-
-    # --- account discovery -------------------------------------------------------------------
-    def datacenters(self) -> list[str]:
-        """Upper-case ids of the account's data centers."""
-        return [d["id"].upper() for d in self.ok_json("GET", f"/v2/datacenters/{self.a}")]
-
-    def root_group(self, dc: str) -> str:
-        body = self.ok_json("GET", f"/v2/datacenters/{self.a}/{dc}", params={"groupLinks": "true"})
-        return next(link["id"] for link in body["links"] if link["rel"] == "group")
-
-    def tree(self, group_id: str, detailed: bool = True) -> dict:
-        params = {"serverDetail": "detailed"} if detailed else None
-        return self.ok_json("GET", f"/v2/groups/{self.a}/{group_id}", params=params)
-
-    def snapshot(self, roots: list[str]) -> list:
-        """The account's visible state: every data center's group tree with its servers embedded."""
-        return [self.tree(g) for g in roots]
-
-    def wait_job(self, status_id: str, limit: int = 400) -> str:
-        """Read a job's status until it is final (polls mode moves one step per read); return it."""
-        for _ in range(limit):
-            status = self.ok_json("GET", f"/v2/operations/{self.a}/status/{status_id}")["status"]
-            if status in ("succeeded", "failed"):
-                return status
-            time.sleep(0.005)
-        raise AssertionError(f"job {status_id} did not finish after {limit} reads (last: {status})")
-
-    def create_server(self, name: str, group_id: str, **more) -> dict:
-        body = {
-            "name": name,
-            "groupId": group_id,
-            "sourceServerId": "RHEL-6-64-TEMPLATE",
-            "cpu": 1,
-            "memoryGB": 1,
-            "type": "standard",
-            "storageType": "standard",
-            **more,
-        }
-        return self.ok_json("POST", f"/v2/servers/{self.a}", json=body)
-
-    def server_by_uuid(self, accepted: dict) -> dict:
-        href = next(link["href"] for link in accepted["links"] if link["rel"] == "self")
-        return self.ok_json("GET", href)
-
-
 def sandbox_jobs(sb) -> list[dict]:
     """The in-process sandbox's job ledger (its SQLite `jobs` table), oldest first: the ground truth
     for "no job unaccounted for" (the API has no job listing). Internal on purpose: one place."""
     with sb.store.transaction() as db:
         return [dict(r) for r in db.execute("SELECT id, kind, target, created, outcome FROM jobs ORDER BY created, id")]
-
-
-def status_id(accepted: dict) -> str:
-    """The job id in a Create/Delete-server answer (shape B) or a bare status link (shape A)."""
-    if accepted.get("rel") == "status":
-        return accepted["id"]
-    return next(link["id"] for link in accepted["links"] if link["rel"] == "status")
-
-
-def walk_groups(tree: dict):
-    """Every group of a tree, depth first, the root included."""
-    yield tree
-    for child in tree.get("groups", []):
-        yield from walk_groups(child)
-
-
-def all_servers(snapshot: list) -> list[dict]:
-    return [s for tree in snapshot for g in walk_groups(tree) for s in g.get("servers", [])]
 
 
 def free_port() -> int:

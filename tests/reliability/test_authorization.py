@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from sandbox_api import Api, status_id, walk_groups
 
 import clc_notebook.sandbox as sandbox_pkg
 from clc_notebook.sandbox import Sandbox
 
-from .support import Api, fill, record_figure, route_table, status_id, walk_groups
+from .support import fill, record_figure, route_table
 
 # Routes that need no bearer token by design: login, and the control plane (contract, outside /v2).
 PUBLIC = {"/v2/authentication/login"}
@@ -31,15 +32,15 @@ def is_public(template: str) -> bool:
 def walk_world():
     """A sandbox with one of everything the routes can name: server, group, job, public IP."""
     with Sandbox(mode="polls") as sb:
-        api = Api(sb.url, sb.username, sb.password)
+        api = Api(sb)
         root = api.root_group("WA1")
-        default = next(g["id"] for g in walk_groups(api.tree(root, detailed=False)) if g["name"] == "Default Group")
-        build = api.create_server("auth", default)
+        default = next(g["id"] for g in walk_groups(api.group(root)) if g["name"] == "Default Group")
+        build = api.post_server("auth", default)
         assert api.wait_job(status_id(build)) == "succeeded"
         server = api.server_by_uuid(build)["id"]
-        group = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Walk", "parentGroupId": default})["id"]
+        group = api.ok_json("POST", f"/v2/groups/{api.alias}", json={"name": "Walk", "parentGroupId": default})["id"]
         values = {
-            "alias": api.a,
+            "alias": api.alias,
             "dc": "WA1",
             "group": group,
             "server": server,
@@ -110,11 +111,11 @@ def test_a_tampered_token_is_refused(walk_world):
     flipped = good[:-1] + ("A" if good[-1] != "A" else "B")
     for bad in (flipped, good + "x", good[:-1], good.upper() if good != good.upper() else good.lower(), good[::-1]):
         for template, method, path in calls(sb, values)[:8]:
-            r = api.call(method, path, token=bad, json=[])
+            r = api.request(method, path, token=bad, json=[])
             assert r.status_code == 401, (template, method, r.status_code)
     # a token in the query string is not a token
     r = requests.get(
-        sb.url + f"/v2/datacenters/{api.a}", params={"access_token": good, "bearerToken": good}, timeout=10
+        sb.url + f"/v2/datacenters/{api.alias}", params={"access_token": good, "bearerToken": good}, timeout=10
     )
     assert r.status_code == 401
 
@@ -124,18 +125,18 @@ def test_every_protected_route_refuses_an_expired_token(walk_world):
     old = api.login()
     assert requests.post(sb.url + "/sandbox/expire-tokens", timeout=10).status_code == 200
     for template, method, path in calls(sb, values):
-        r = api.call(method, path, token=old, json=[])
+        r = api.request(method, path, token=old, json=[])
         assert r.status_code == 401, f"{method} {template} with an expired token -> {r.status_code}"
     api.login()  # a fresh login works again
-    assert api.get(f"/v2/datacenters/{api.a}").status_code == 200
+    assert api.get(f"/v2/datacenters/{api.alias}").status_code == 200
 
 
 def test_tokens_expire_after_their_ttl():
     with Sandbox(mode="polls", token_ttl=1) as sb:
-        api = Api(sb.url, sb.username, sb.password)
-        assert api.get(f"/v2/datacenters/{api.a}").status_code == 200
+        api = Api(sb)
+        assert api.get(f"/v2/datacenters/{api.alias}").status_code == 200
         time.sleep(1.2)
-        r = api.get(f"/v2/datacenters/{api.a}")
+        r = api.get(f"/v2/datacenters/{api.alias}")
         assert r.status_code == 401, r.status_code
 
 
@@ -144,7 +145,7 @@ def test_every_protected_route_refuses_another_accounts_alias(walk_world):
     api.login()
     for alias in (OTHER_ALIAS, OTHER_ALIAS.lower(), "ALIAS2", "ALIA"):
         for template, method, path in calls(sb, values, alias=alias):
-            r = api.call(method, path, json=[])
+            r = api.request(method, path, json=[])
             assert r.status_code == 403, f"{method} {template} for alias {alias} -> {r.status_code} {r.text[:200]}"
 
 
@@ -155,13 +156,13 @@ def test_every_protected_route_accepts_a_valid_token(walk_world):
     statuses = Counter()
     ordered = sorted(calls(sb, values), key=lambda c: c[1] == "DELETE")  # destructive calls last
     for template, method, path in ordered:
-        r = api.call(method, path, json=[])
+        r = api.request(method, path, json=[])
         statuses[r.status_code] += 1
         assert r.status_code not in (401, 403), f"{method} {template} with a valid token -> {r.status_code}"
         assert r.status_code < 500, f"{method} {template} -> {r.status_code} {r.text[:200]}"
     assert sum(v for k, v in statuses.items() if k < 300) >= 15, statuses
     # alias case does not matter for the owner
-    assert api.get(f"/v2/datacenters/{api.a.lower()}").status_code == 200
+    assert api.get(f"/v2/datacenters/{api.alias.lower()}").status_code == 200
 
 
 def test_public_routes_need_no_token(walk_world):
@@ -175,7 +176,7 @@ def test_public_routes_need_no_token(walk_world):
 
 def test_tokens_are_random_long_and_unique():
     with Sandbox(mode="polls") as sb:
-        api = Api(sb.url, sb.username, sb.password)
+        api = Api(sb)
         tokens = [api.login() for _ in range(200)]
     assert len(set(tokens)) == len(tokens)
     alphabet = set("".join(tokens))
@@ -196,7 +197,7 @@ def test_tokens_are_random_long_and_unique():
 
 def test_a_token_from_one_sandbox_is_refused_by_another():
     with Sandbox(mode="polls", seed=0) as one, Sandbox(mode="polls", seed=0) as two:
-        token = Api(one.url, one.username, one.password).token
+        token = Api(one).token
         r = requests.get(two.url + "/v2/datacenters/ALIAS", headers={"Authorization": f"Bearer {token}"}, timeout=10)
         assert r.status_code == 401
 

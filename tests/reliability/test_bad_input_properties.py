@@ -17,11 +17,12 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sandbox_api import Api, status_id, walk_groups
 
 from clc_notebook.sandbox import Sandbox
 
 from .conftest import PROFILE
-from .support import Api, fill, record_figure, route_table, scale, status_id, walk_groups
+from .support import fill, record_figure, route_table, scale
 
 NO_SUCH_GROUP = "f" * 32
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -39,18 +40,20 @@ class World:
         self.build()
 
     def build(self) -> None:
-        api = self.api = Api(self.sb.url, self.sb.username, self.sb.password)
+        api = self.api = Api(self.sb)
         self.roots = [api.root_group(dc) for dc in api.datacenters()]
         wa1_root = api.root_group("WA1")
         other_root = next(r for r in self.roots if r != wa1_root)
-        by_name = {g["name"]: g["id"] for g in walk_groups(api.tree(wa1_root, detailed=False))}
-        other = {g["name"]: g["id"] for g in walk_groups(api.tree(other_root, detailed=False))}
+        by_name = {g["name"]: g["id"] for g in walk_groups(api.group(wa1_root))}
+        other = {g["name"]: g["id"] for g in walk_groups(api.group(other_root))}
         default = by_name["Default Group"]
-        parent = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Parent G", "parentGroupId": default})["id"]
-        child = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Child G", "parentGroupId": parent})["id"]
+        parent = api.ok_json("POST", f"/v2/groups/{api.alias}", json={"name": "Parent G", "parentGroupId": default})[
+            "id"
+        ]
+        child = api.ok_json("POST", f"/v2/groups/{api.alias}", json={"name": "Child G", "parentGroupId": parent})["id"]
         servers = []
         for _ in range(2):
-            accepted = api.create_server("prop", default)
+            accepted = api.post_server("prop", default)
             assert api.wait_job(status_id(accepted)) == "succeeded"
             servers.append(api.server_by_uuid(accepted)["id"])
         self.ids = {
@@ -150,11 +153,11 @@ class Case:
 
 
 def send(world: World, case: Case):
-    path = case.path.format(alias=world.api.a, **{k[1:]: v for k, v in world.ids.items() if k[1:].islower()})
+    path = case.path.format(alias=world.api.alias, **{k[1:]: v for k, v in world.ids.items() if k[1:].islower()})
     body = world.resolve(case.body)
     if case.form:
-        return world.api.call(case.method, path, data=body)
-    return world.api.call(case.method, path, json=body)
+        return world.api.request(case.method, path, data=body)
+    return world.api.request(case.method, path, json=body)
 
 
 @pytest.fixture(scope="module")
@@ -516,7 +519,7 @@ def test_every_body_route_survives_arbitrary_json(world, data):
     method, template = data.draw(st.sampled_from(api_body_routes(world.sb)), label="route")
     body = data.draw(json_values | st.dictionaries(st.text(max_size=12), json_values, max_size=6), label="body")
     values = {
-        "alias": world.api.a,
+        "alias": world.api.alias,
         "dc": "WA1",
         "group": world.ids["@parent"],
         "server": world.ids["@server1"],
@@ -529,4 +532,4 @@ def test_every_body_route_survives_arbitrary_json(world, data):
     }
     path = fill(template, values)
     case = Case("arbitrary", method, path, body, other_rejections=(404,))
-    world.check(f"any:{method} {template}", case, world.api.call(method, path, json=world.resolve(body)))
+    world.check(f"any:{method} {template}", case, world.api.request(method, path, json=world.resolve(body)))

@@ -10,10 +10,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sandbox_api import Api, servers_in, walk_groups
 
 from clc_notebook.sandbox import Sandbox
 
-from .support import Api, all_servers, record_figure, scale, walk_groups
+from .support import record_figure, scale
 
 THREADS = 8
 PER_THREAD = scale(50, 150)
@@ -25,18 +26,18 @@ def test_parallel_creates_get_unique_consecutive_names(storage, tmp_path, caplog
     caplog.set_level(logging.WARNING)
     state = str(tmp_path / "state.sqlite") if storage == "file" else None
     with Sandbox(mode="polls", state=state) as sb:
-        setup = Api(sb.url, sb.username, sb.password)
+        setup = Api(sb)
         root = setup.root_group("WA1")
-        default = next(g["id"] for g in walk_groups(setup.tree(root, detailed=False)) if g["name"] == "Default Group")
+        default = next(g["id"] for g in walk_groups(setup.group(root)) if g["name"] == "Default Group")
         start = threading.Barrier(THREADS)
 
         def worker(n: int) -> list:
-            api = Api(sb.url, sb.username, sb.password)  # own connection pool and token per thread
+            api = Api(sb)  # own connection pool and token per thread
             start.wait()
             answers = []
             for i in range(PER_THREAD):
                 r = api.post(
-                    f"/v2/servers/{api.a}",
+                    f"/v2/servers/{api.alias}",
                     json={
                         "name": PREFIXES[n % 2],
                         "groupId": default,
@@ -61,7 +62,7 @@ def test_parallel_creates_get_unique_consecutive_names(storage, tmp_path, caplog
         assert len(set(uuids)) == len(uuids), "two creates got the same server uuid"
         assert len(set(jobs)) == len(jobs), "two creates got the same job id"
 
-        servers = all_servers(setup.snapshot([root]))
+        servers = servers_in(setup.snapshot([root]))
         expected_per_prefix = THREADS // 2 * PER_THREAD
         for prefix in PREFIXES:
             stem = f"WA1ALIAS{prefix.upper()}"

@@ -7,7 +7,9 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from .support import Api, SandboxProcess, record_figure, scale, status_id, walk_groups
+from sandbox_api import Api, status_id, walk_groups
+
+from .support import SandboxProcess, record_figure, scale
 
 BUILDS = 20
 
@@ -19,7 +21,7 @@ def wait_final(api: Api, job_ids: list[str], limit_s: float = 60) -> dict[str, s
     while time.monotonic() < deadline and len(final) < len(job_ids):
         for job in job_ids:
             if job not in final:
-                status = api.ok_json("GET", f"/v2/operations/{api.a}/status/{job}")["status"]
+                status = api.ok_json("GET", f"/v2/operations/{api.alias}/status/{job}")["status"]
                 if status in ("succeeded", "failed"):
                     final[job] = status
         time.sleep(0.2)
@@ -37,30 +39,24 @@ def crash_once(tmp_path, round_no: int) -> dict:
     state = tmp_path / f"crash-{round_no}.sqlite"
     first = SandboxProcess("--state", str(state), "--mode", "time", "--speed", "1").start()
     try:
-        api = Api(first.url)
-        default = next(
-            g["id"]
-            for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
-            if g["name"] == "Default Group"
-        )
-        doomed = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Doomed", "parentGroupId": default})["id"]
+        api = Api(first)
+        default = next(g["id"] for g in walk_groups(api.group(api.root_group("WA1"))) if g["name"] == "Default Group")
+        doomed = api.ok_json("POST", f"/v2/groups/{api.alias}", json={"name": "Doomed", "parentGroupId": default})["id"]
         doomed_child = api.ok_json(
-            "POST", f"/v2/groups/{api.a}", json={"name": "Doomed child", "parentGroupId": doomed}
+            "POST", f"/v2/groups/{api.alias}", json={"name": "Doomed child", "parentGroupId": doomed}
         )["id"]
-        kept = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Kept", "parentGroupId": default})["id"]
+        kept = api.ok_json("POST", f"/v2/groups/{api.alias}", json={"name": "Kept", "parentGroupId": default})["id"]
         # a built server inside the group to delete (the delete cascades): build it at high speed
-        assert api.call("PUT", "/sandbox/clock", json={"speed": 200}).status_code == 200
-        doomed_build = api.create_server("doom", doomed_child)
+        assert api.request("PUT", "/sandbox/clock", json={"speed": 200}).status_code == 200
+        doomed_build = api.post_server("doom", doomed_child)
         assert api.wait_job(status_id(doomed_build)) == "succeeded"
         doomed_server = api.server_by_uuid(doomed_build)["id"]
-        assert api.call("PUT", "/sandbox/clock", json={"speed": 1}).status_code == 200
-        builds = [
-            api.create_server("crash", kept if i % 2 else default, description=f"build {i}") for i in range(BUILDS)
-        ]
-        group_delete = api.ok_json("DELETE", f"/v2/groups/{api.a}/{doomed}")
+        assert api.request("PUT", "/sandbox/clock", json={"speed": 1}).status_code == 200
+        builds = [api.post_server("crash", kept if i % 2 else default, description=f"build {i}") for i in range(BUILDS)]
+        group_delete = api.ok_json("DELETE", f"/v2/groups/{api.alias}/{doomed}")
         jobs = [status_id(b) for b in builds] + [status_id(group_delete)]
         # a build takes 5 s at speed 1: the last one must still be running when the process dies
-        in_flight = api.ok_json("GET", f"/v2/operations/{api.a}/status/{jobs[-2]}")["status"]
+        in_flight = api.ok_json("GET", f"/v2/operations/{api.alias}/status/{jobs[-2]}")["status"]
         assert in_flight in ("notStarted", "executing"), in_flight
     finally:
         first.kill()
@@ -68,10 +64,10 @@ def crash_once(tmp_path, round_no: int) -> dict:
 
     second = SandboxProcess("--state", str(state), "--mode", "time", "--speed", "1").start()
     try:
-        api = Api(second.url)
+        api = Api(second)
         for accepted in builds:  # every acknowledged server is there (building or built)
             assert api.server_by_uuid(accepted)["status"] in ("underConstruction", "active")
-        assert api.tree(kept, detailed=False)["name"] == "Kept"
+        assert api.group(kept)["name"] == "Kept"
         final = wait_final(api, jobs)
         assert set(final.values()) == {"succeeded"}, final
         servers = [api.server_by_uuid(b) for b in builds]
@@ -79,10 +75,10 @@ def crash_once(tmp_path, round_no: int) -> dict:
         names = sorted(int(s["name"][len("WA1ALIASCRASH") :]) for s in servers)
         assert names == list(range(1, BUILDS + 1)), names
         for gone in (doomed, doomed_child):  # the group delete finished after the restart
-            assert api.get(f"/v2/groups/{api.a}/{gone}").status_code == 404
-        assert api.get(f"/v2/servers/{api.a}/{doomed_server}").status_code == 404  # cascaded
+            assert api.get(f"/v2/groups/{api.alias}/{gone}").status_code == 404
+        assert api.get(f"/v2/servers/{api.alias}/{doomed_server}").status_code == 404  # cascaded
         # counters survived: no job id or server number is handed out twice
-        after = api.create_server("crash", default)
+        after = api.post_server("crash", default)
         assert status_id(after) not in jobs
         newest = api.server_by_uuid(after)["name"]
         assert newest == f"WA1ALIASCRASH{BUILDS + 1}", newest
@@ -112,19 +108,15 @@ def test_clock_advance_survives_a_restart(tmp_path):
     state = tmp_path / "advance.sqlite"
     first = SandboxProcess("--state", str(state), "--mode", "time", "--speed", "10").start()
     try:
-        api = Api(first.url)
-        assert api.call("PUT", "/sandbox/clock", json={"advance": 3600}).status_code == 200
-        default = next(
-            g["id"]
-            for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False))
-            if g["name"] == "Default Group"
-        )
-        job = status_id(api.create_server("adv", default))
+        api = Api(first)
+        assert api.request("PUT", "/sandbox/clock", json={"advance": 3600}).status_code == 200
+        default = next(g["id"] for g in walk_groups(api.group(api.root_group("WA1"))) if g["name"] == "Default Group")
+        job = status_id(api.post_server("adv", default))
     finally:
         first.kill()
     second = SandboxProcess("--state", str(state), "--mode", "time", "--speed", "10").start()
     try:
-        api = Api(second.url)
+        api = Api(second)
         final = wait_final(api, [job], limit_s=4)  # a build takes 0.5 s at speed 10
         assert final[job] == "succeeded"
     finally:
@@ -139,20 +131,18 @@ def test_sigkill_under_concurrent_writes_keeps_every_acknowledged_write(tmp_path
     state = tmp_path / "writes.sqlite"
     first = SandboxProcess("--state", str(state), "--mode", "polls").start()
     acknowledged_servers, acknowledged_groups, stop = [], [], threading.Event()
-    api = Api(first.url)
-    default = next(
-        g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False)) if g["name"] == "Default Group"
-    )
+    api = Api(first)
+    default = next(g["id"] for g in walk_groups(api.group(api.root_group("WA1"))) if g["name"] == "Default Group")
 
     def writer(n: int) -> None:
-        mine = Api(first.url)
+        mine = Api(first)
         i = 0
         while not stop.is_set():
             i += 1
             try:
                 if i % 3:
                     r = mine.post(
-                        f"/v2/servers/{mine.a}",
+                        f"/v2/servers/{mine.alias}",
                         json={
                             "name": f"w{n}",
                             "groupId": default,
@@ -167,7 +157,7 @@ def test_sigkill_under_concurrent_writes_keeps_every_acknowledged_write(tmp_path
                         acknowledged_servers.append(r.json())
                 else:
                     r = mine.post(
-                        f"/v2/groups/{mine.a}", json={"name": f"g{n}-{i}", "parentGroupId": default}, timeout=5
+                        f"/v2/groups/{mine.alias}", json={"name": f"g{n}-{i}", "parentGroupId": default}, timeout=5
                     )
                     if r.status_code == 201:
                         acknowledged_groups.append(r.json()["id"])
@@ -187,12 +177,14 @@ def test_sigkill_under_concurrent_writes_keeps_every_acknowledged_write(tmp_path
 
     second = SandboxProcess("--state", str(state), "--mode", "polls").start()
     try:
-        api = Api(second.url)
-        servers = {s["id"] for g in walk_groups(api.tree(api.root_group("WA1"))) for s in g.get("servers", [])}
+        api = Api(second)
+        servers = {
+            s["id"] for g in walk_groups(api.group(api.root_group("WA1"), detailed=True)) for s in g.get("servers", [])
+        }
         for accepted in acknowledged_servers:
             assert api.server_by_uuid(accepted)["id"] in servers
         for group in acknowledged_groups:
-            assert api.get(f"/v2/groups/{api.a}/{group}").status_code == 200
+            assert api.get(f"/v2/groups/{api.alias}/{group}").status_code == 200
         for n in range(4):  # names stay consecutive per prefix: no number lost or reused
             stem = f"WA1ALIASW{n}"
             numbers = sorted(int(s[len(stem) :]) for s in (x.upper() for x in servers) if s.startswith(stem))

@@ -16,12 +16,13 @@ import time
 from collections import Counter
 
 import pytest
+from sandbox_api import Api
 
 import clc_notebook as clc
 from clc_notebook.sandbox import Sandbox
 
 from .secrets_spy import SecretSpy, assert_no_secret
-from .support import Api, record_figure, sandbox_jobs, scale
+from .support import record_figure, sandbox_jobs, scale
 
 RUNS = scale(10, 200)
 FAULTS = {
@@ -142,9 +143,9 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
         injected = dict(injected)  # (the probes below run without faults)
         time.sleep(0.5)  # let every job of the runs reach its end in time mode
 
-        api = Api(sb.url, sb.username, sb.password)
+        api = Api(sb)
         root = api.root_group("WA1")
-        default = next(g["id"] for g in api.tree(root, detailed=False)["groups"] if g["name"] == "Default Group")
+        default = next(g["id"] for g in api.group(root)["groups"] if g["name"] == "Default Group")
 
         # duplicates: a probe create per name reads that name's counter (numbers are never reused)
         # duplicates: servers of one run that were built (a create applied twice is a duplicate only
@@ -164,7 +165,7 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
         duplicates = sorted((n, k) for n, k in built.items() if k > 1)
         lost_acknowledged, applied, applied_twice = [], 0, []
         for n in range(RUNS):
-            probe = api.create_server(f"r{n:03d}", default)
+            probe = api.post_server(f"r{n:03d}", default)
             number = int(re.sub(r"^WA1ALIASR\d{3}", "", api.server_by_uuid(probe)["name"].upper()))
             applied += number - 1
             if number > 2:
@@ -194,7 +195,7 @@ def test_tutorial_workflow_survives_faults(caplog, capsys, monkeypatch):
                 if (
                     row["kind"] == "create"
                     and row["outcome"] == "failed"
-                    and api.get(f"/v2/servers/{api.a}/{row['target']}").status_code == 404
+                    and api.get(f"/v2/servers/{api.alias}/{row['target']}").status_code == 404
                 ):
                     # its answer was lost and the failed build removed the server before the client
                     # looked: no API call can show this job (there is no job listing). Counted.

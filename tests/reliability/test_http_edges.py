@@ -8,10 +8,11 @@ import json
 
 import pytest
 import requests
+from sandbox_api import Api, status_id, walk_groups
 
 from clc_notebook.sandbox import Sandbox
 
-from .support import Api, fill, route_table, status_id, walk_groups
+from .support import fill, route_table
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 NOT_JSON = [
@@ -31,15 +32,15 @@ NOT_JSON = [
 @pytest.fixture(scope="module")
 def edge_world():
     with Sandbox(mode="polls") as sb:
-        api = Api(sb.url, sb.username, sb.password)
+        api = Api(sb)
         roots = [api.root_group(dc) for dc in api.datacenters()]
-        default = next(g["id"] for g in walk_groups(api.tree(roots[0], detailed=False)) if g["name"] == "Default Group")
-        build = api.create_server("edge", default)
+        default = next(g["id"] for g in walk_groups(api.group(roots[0])) if g["name"] == "Default Group")
+        build = api.post_server("edge", default)
         assert api.wait_job(status_id(build)) == "succeeded"
         server = api.server_by_uuid(build)["id"]
-        group = api.ok_json("POST", f"/v2/groups/{api.a}", json={"name": "Edge", "parentGroupId": default})["id"]
+        group = api.ok_json("POST", f"/v2/groups/{api.alias}", json={"name": "Edge", "parentGroupId": default})["id"]
         values = {
-            "alias": api.a,
+            "alias": api.alias,
             "dc": "WA1",
             "group": group,
             "server": server,
@@ -76,7 +77,7 @@ def test_non_json_bodies_are_refused_on_every_body_route(edge_world):
         if template in ("/sandbox/reset", "/sandbox/expire-tokens"):
             continue  # these act without a body; their body is optional by contract
         for raw in NOT_JSON:
-            r = api.call(method, path, data=raw, headers={"Content-Type": "application/json"})
+            r = api.request(method, path, data=raw, headers={"Content-Type": "application/json"})
             assert r.status_code < 500, f"{method} {template} body {raw[:20]!r} -> {r.status_code} {r.text[:200]}"
             if (template, method) in MAIN_BODY_ROUTES:
                 assert r.status_code == 400, f"{method} {template} body {raw[:20]!r} -> {r.status_code}"
@@ -91,7 +92,7 @@ def test_huge_bodies_are_refused_with_413(edge_world):
     before = api.snapshot(roots)
     huge = json.dumps({"name": "big", "groupId": default, "description": "x" * (3 * 1024 * 1024)}).encode()
     for template, method, path in body_routes(sb, values):
-        r = api.call(method, path, data=huge, headers={"Content-Type": "application/json"})
+        r = api.request(method, path, data=huge, headers={"Content-Type": "application/json"})
         assert r.status_code == 413, f"{method} {template} with 3 MB -> {r.status_code}"
         assert "too large" in r.json()["message"].lower()
 
@@ -99,7 +100,7 @@ def test_huge_bodies_are_refused_with_413(edge_world):
         for _ in range(64):
             yield b"[" + b"1," * 50_000 + b"1]"
 
-    r = api.call("POST", f"/v2/servers/{api.a}", data=chunks(), headers={"Content-Type": "application/json"})
+    r = api.request("POST", f"/v2/servers/{api.alias}", data=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413
     # just under the cap: a parse, then a field-level 400, not a crash
     near = json.dumps(
@@ -112,10 +113,10 @@ def test_huge_bodies_are_refused_with_413(edge_world):
             "type": "standard",
         }
     )
-    r = api.post(f"/v2/servers/{api.a}", data=near, headers={"Content-Type": "application/json"})
+    r = api.post(f"/v2/servers/{api.alias}", data=near, headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "body.name" in r.json()["modelState"]
     assert api.snapshot(roots) == before
-    assert api.get(f"/v2/datacenters/{api.a}").status_code == 200  # still serving
+    assert api.get(f"/v2/datacenters/{api.alias}").status_code == 200  # still serving
 
 
 @pytest.mark.parametrize(
@@ -134,11 +135,13 @@ def test_huge_bodies_are_refused_with_413(edge_world):
 )
 def test_unicode_and_hostile_group_names_round_trip(edge_world, name):
     _sb, api, _values, _roots, default = edge_world
-    created = api.post(f"/v2/groups/{api.a}", json={"name": name, "parentGroupId": default, "description": name[::-1]})
+    created = api.post(
+        f"/v2/groups/{api.alias}", json={"name": name, "parentGroupId": default, "description": name[::-1]}
+    )
     assert created.status_code == 201, created.text[:200]
-    group = api.tree(created.json()["id"], detailed=False)
+    group = api.group(created.json()["id"])
     assert group["name"] == name and group.get("description") == name[::-1]
-    assert api.delete(f"/v2/groups/{api.a}/{group['id']}").status_code == 202
+    assert api.delete(f"/v2/groups/{api.alias}/{group['id']}").status_code == 202
 
 
 @pytest.mark.parametrize("name", ["wéb", "日本", "🚀", "a\u0000b", "a\nb"])
@@ -146,7 +149,7 @@ def test_non_ascii_server_names_are_refused_naming_the_field(edge_world, name):
     _sb, api, _values, roots, default = edge_world
     before = api.snapshot(roots)
     r = api.post(
-        f"/v2/servers/{api.a}",
+        f"/v2/servers/{api.alias}",
         json={
             "name": name,
             "groupId": default,
@@ -164,10 +167,10 @@ def test_unicode_description_round_trips_on_a_server(edge_world):
     _sb, api, values, _roots, _ = edge_world
     text = "Ünïcødé 🚀 سيرفر \u200b end"
     r = api.patch(
-        f"/v2/servers/{api.a}/{values['server']}", json=[{"op": "set", "member": "description", "value": text}]
+        f"/v2/servers/{api.alias}/{values['server']}", json=[{"op": "set", "member": "description", "value": text}]
     )
     assert r.status_code == 204, r.text[:200]
-    assert api.ok_json("GET", f"/v2/servers/{api.a}/{values['server']}")["description"] == text
+    assert api.ok_json("GET", f"/v2/servers/{api.alias}/{values['server']}")["description"] == text
 
 
 HOSTILE_IDS = [
@@ -194,9 +197,9 @@ def test_path_traversal_and_injection_ids_are_not_found(edge_world, kind):
     before = api.snapshot(roots)
     for bad in HOSTILE_IDS:
         path = {
-            "servers": f"/v2/servers/{api.a}/{bad}",
-            "groups": f"/v2/groups/{api.a}/{bad}",
-            "status": f"/v2/operations/{api.a}/status/{bad}",
+            "servers": f"/v2/servers/{api.alias}/{bad}",
+            "groups": f"/v2/groups/{api.alias}/{bad}",
+            "status": f"/v2/operations/{api.alias}/status/{bad}",
         }[kind]
         methods = ("GET",) if kind == "status" else ("GET", "DELETE", "PATCH")
         for method in methods:
@@ -222,7 +225,7 @@ def test_wrong_methods_get_405_on_every_route(edge_world):
     checked = 0
     for path, allowed in by_path.items():
         for method in set(METHODS) - allowed:
-            r = api.call(method, path, json={})
+            r = api.request(method, path, json={})
             assert r.status_code == 405, f"{method} {path} -> {r.status_code} (allowed: {sorted(allowed)})"
             assert "Allow" in r.headers or "allow" in r.headers
             checked += 1
@@ -234,9 +237,9 @@ def test_odd_query_values_never_break_a_read(edge_world):
     odd = ["", "detailed" * 1000, "DETAILED", "true", "%00", "☃", "1e309", "-1", "[]"]
     for value in odd:
         for path, name in [
-            (f"/v2/groups/{api.a}/{roots[0]}", "serverDetail"),
-            (f"/v2/servers/{api.a}/{values['server']}", "uuid"),
-            (f"/v2/datacenters/{api.a}/WA1", "groupLinks"),
+            (f"/v2/groups/{api.alias}/{roots[0]}", "serverDetail"),
+            (f"/v2/servers/{api.alias}/{values['server']}", "uuid"),
+            (f"/v2/datacenters/{api.alias}/WA1", "groupLinks"),
         ]:
             r = api.get(path, params={name: value})
             assert r.status_code in (200, 400, 404), (path, name, value, r.status_code)
@@ -245,17 +248,17 @@ def test_odd_query_values_never_break_a_read(edge_world):
 def test_oversized_headers_and_urls_never_break_the_sandbox(edge_world):
     sb, api, values, _roots, _ = edge_world
     for headers, path, allowed in [
-        ({"X-Filler": "a" * 70_000}, f"/v2/datacenters/{api.a}", (200, 400, 431)),
-        ({}, f"/v2/servers/{api.a}/" + "a" * 70_000, (400, 404, 414)),
+        ({"X-Filler": "a" * 70_000}, f"/v2/datacenters/{api.alias}", (200, 400, 431)),
+        ({}, f"/v2/servers/{api.alias}/" + "a" * 70_000, (400, 404, 414)),
         # unknown query parameters are ignored, as the real API did
-        ({}, f"/v2/groups/{api.a}/{values['group']}?" + "&".join(f"p{i}=v" for i in range(5000)), (200,)),
+        ({}, f"/v2/groups/{api.alias}/{values['group']}?" + "&".join(f"p{i}=v" for i in range(5000)), (200,)),
     ]:
         try:
             r = api.get(path, headers=headers)
             assert r.status_code in allowed, (path[:60], r.status_code)
         except requests.ConnectionError:
             pass  # the server may close such a connection: refusing it is the point
-    assert api.get(f"/v2/datacenters/{api.a}").status_code == 200
+    assert api.get(f"/v2/datacenters/{api.alias}").status_code == 200
 
 
 def test_refused_creates_consume_no_name_number_and_no_job_id(edge_world):
@@ -269,7 +272,7 @@ def test_refused_creates_consume_no_name_number_and_no_job_id(edge_world):
         "memoryGB": 1,
         "type": "standard",
     }
-    first = api.ok_json("POST", f"/v2/servers/{api.a}", json=body)
+    first = api.ok_json("POST", f"/v2/servers/{api.alias}", json=body)
     for broken in (
         {"cpu": 99},
         {"memoryGB": 0},
@@ -278,9 +281,9 @@ def test_refused_creates_consume_no_name_number_and_no_job_id(edge_world):
         {"password": "a;b"},
         {"additionalDisks": [{"sizeGB": 5000, "type": "raw"}]},
     ):
-        r = api.post(f"/v2/servers/{api.a}", json={**body, **broken})
+        r = api.post(f"/v2/servers/{api.alias}", json={**body, **broken})
         assert r.status_code == 400, (broken, r.status_code)
-    second = api.ok_json("POST", f"/v2/servers/{api.a}", json=body)
+    second = api.ok_json("POST", f"/v2/servers/{api.alias}", json=body)
     dc, n1 = status_id(first).rsplit("-", 1)
     assert status_id(second) == f"{dc}-{int(n1) + 1}", (status_id(first), status_id(second))
     assert api.server_by_uuid(second)["name"] == "WA1ALIASCNT02"

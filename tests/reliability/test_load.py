@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 
 import uvicorn
+from sandbox_api import Api, walk_groups
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
 from clc_notebook.sandbox import Sandbox
 
-from .support import Api, record_figure, scale, walk_groups
+from .support import record_figure, scale
 
 SECONDS = scale(1.0, 15)
 THREADS = 4
@@ -89,18 +90,18 @@ def load(url: str, paths: list[str], token: str | None = None) -> dict:
 
 def test_read_throughput_against_bare_starlette_ceiling():
     with Sandbox(mode="polls", datacenters=1, servers=1000, groups=10) as sb:
-        api = Api(sb.url, sb.username, sb.password)
+        api = Api(sb)
         root = api.root_group("WA1")
-        tree = api.tree(root)
+        tree = api.group(root, detailed=True)
         servers = [s for g in walk_groups(tree) for s in g.get("servers", [])]
         assert len(servers) >= 1000
-        server_paths = [f"/v2/servers/{api.a}/{s['id']}" for s in servers[:200]]
+        server_paths = [f"/v2/servers/{api.alias}/{s['id']}" for s in servers[:200]]
         one_server = api.get(server_paths[0]).content
         groups = [g for g in walk_groups(tree) if g["name"].startswith("Group")]
-        group_paths = [f"/v2/groups/{api.a}/{g['id']}?serverDetail=detailed" for g in groups]
+        group_paths = [f"/v2/groups/{api.alias}/{g['id']}?serverDetail=detailed" for g in groups]
         per_group = sum(len(g.get("servers", [])) for g in groups) / max(1, len(groups))
 
-        root_path = f"/v2/groups/{api.a}/{root}?serverDetail=detailed"
+        root_path = f"/v2/groups/{api.alias}/{root}?serverDetail=detailed"
         payloads = {"server": one_server, "group": api.get(group_paths[0]).content, "root": api.get(root_path).content}
         with ThreadServer(bare_app(payloads)) as bare:
             results = {

@@ -34,15 +34,15 @@ def lost_answers(s: clc.Session) -> int:
 
 
 @pytest.fixture
-def session():
+def session(new_sandbox):
     # time mode: a create reconciled after a lost answer has no status id, and in polls mode only
     # status reads move a job, so its server would stay underConstruction for ever
-    with Sandbox(mode="time", speed=50) as sb:
-        s = clc.connect(url=sb.url, username=sb.username, password=sb.password, quiet=True)
-        groups = s.groups("WA1")
-        s.default_group = groups.loc[groups["name"] == "Default Group", "id"].iloc[0]
-        yield sb, s
-        s.close()
+    sb = new_sandbox(mode="time", speed=50)
+    s = clc.connect(url=sb.url, username=sb.username, password=sb.password, quiet=True)
+    groups = s.groups("WA1")
+    s.default_group = groups.loc[groups["name"] == "Default Group", "id"].iloc[0]
+    yield sb, s
+    s.close()
 
 
 def build(s: clc.Session, name: str) -> str:

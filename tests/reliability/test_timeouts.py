@@ -7,11 +7,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from sandbox_api import Api, walk_groups
 
 import clc_notebook as clc
 from clc_notebook.sandbox import Sandbox
-
-from .support import Api, walk_groups
 
 READ_TIMEOUT = 0.4
 
@@ -25,9 +24,9 @@ def bound(s: clc.Session) -> float:
 
 
 @pytest.fixture
-def slow_sandbox():
-    with Sandbox(mode="polls") as sb:
-        yield sb
+def slow_sandbox(new_sandbox):
+    # its own sandbox: handlers the client gave up on are still running when the test ends
+    return new_sandbox(mode="polls")
 
 
 def test_read_timeout_gives_clear_error_in_bounded_time(slow_sandbox):
@@ -51,10 +50,8 @@ def test_read_timeout_gives_clear_error_in_bounded_time(slow_sandbox):
 def test_create_under_timeout_fails_cleanly_and_never_duplicates(slow_sandbox):
     sb = slow_sandbox
     s = clc.connect(url=sb.url, username=sb.username, password=sb.password, timeout=(2, READ_TIMEOUT), quiet=True)
-    api = Api(sb.url, sb.username, sb.password)
-    default = next(
-        g["id"] for g in walk_groups(api.tree(api.root_group("WA1"), detailed=False)) if g["name"] == "Default Group"
-    )
+    api = Api(sb)
+    default = next(g["id"] for g in walk_groups(api.group(api.root_group("WA1"))) if g["name"] == "Default Group")
     try:
         sb.set_faults({"latency_ms": 1000})
         started = time.monotonic()
@@ -67,7 +64,7 @@ def test_create_under_timeout_fails_cleanly_and_never_duplicates(slow_sandbox):
         sb.set_faults({})
         s.close()
     time.sleep(1.5)  # let the slow handlers the client gave up on finish server-side
-    probe = api.server_by_uuid(api.create_server("slow", default))["name"]
+    probe = api.server_by_uuid(api.post_server("slow", default))["name"]
     assert probe in ("WA1ALIASSLOW01", "WA1ALIASSLOW02"), f"the timed-out create was applied twice: {probe}"
 
 

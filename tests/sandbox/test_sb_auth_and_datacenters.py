@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from sandbox_helpers import ALIAS, NETWORK, ROOT, rels
+from sandbox_api import ALIAS, NETWORK, ROOT, rels
 
 from clc_notebook.sandbox import Sandbox
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from sandbox_helpers import ALIAS, rels, server_body
+from sandbox_api import ALIAS, rels, server_body
 
 from clc_notebook.sandbox import Sandbox
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, ROOT, TEMPLATES_GROUP, rels
+from sandbox_api import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, ROOT, TEMPLATES_GROUP, rels
 
 
 def _create(api, name="Web", parent=DEFAULT_GROUP, **more):

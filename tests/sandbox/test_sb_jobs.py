@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import pytest
 import requests
-from sandbox_helpers import ALIAS, Api, rels, server_body
-
-from clc_notebook.sandbox import Sandbox
+from sandbox_api import ALIAS, Api, rels, server_body
 
 
 @pytest.fixture
-def slow_sandbox():
+def slow_sandbox(new_sandbox):
     # speed 0.001: a build takes 5000 s of sandbox time; nothing moves unless the clock is advanced.
-    with Sandbox(mode="time", speed=0.001) as sb:
-        yield sb
+    # Its own sandbox: the clock offset that `advance` adds would outlive the shared one's reset.
+    return new_sandbox(mode="time", speed=0.001)
 
 
 def _advance(sb, seconds):
@@ -162,3 +160,18 @@ def test_bad_clock_settings_are_400(sandbox, payload):
     r = requests.put(f"{sandbox.url}/sandbox/clock", json=payload)
     assert r.status_code == 400 and r.json()["message"]
     assert requests.get(f"{sandbox.url}/sandbox/clock").json() == {"mode": "polls", "speed": 1.0, "polls_per_step": 1}
+
+
+def test_time_mode_every_call_settles_what_is_due_first(slow_sandbox):
+    """A group whose delete job's time is up is gone for every call, not only for the ones that used to
+    settle due jobs first (PATCH, defaults and archive used to act on the deleted group)."""
+    api = Api(slow_sandbox)
+    root = api.group()
+    default = next(g["id"] for g in root["groups"] if g["name"] == "Default Group")
+    made = api.post(f"/v2/groups/{ALIAS}", json={"name": "Doomed", "parentGroupId": default}).json()
+    assert api.delete(f"/v2/groups/{ALIAS}/{made['id']}").status_code == 202
+    _advance(slow_sandbox, 2000)  # the 2 s delete is due; nobody has read its job
+    patch = [{"op": "set", "member": "description", "value": "still here?"}]
+    assert api.patch(f"/v2/groups/{ALIAS}/{made['id']}", json=patch).status_code == 404
+    assert api.get(f"/v2/groups/{ALIAS}/{made['id']}/defaults").status_code == 404
+    assert api.post(f"/v2/groups/{ALIAS}/{made['id']}/archive").status_code == 404

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 import requests
-from sandbox_helpers import ALIAS, DEFAULT_GROUP, Api, rels, server_body
+from sandbox_api import ALIAS, DEFAULT_GROUP, Api, rels, server_body
 
 from clc_notebook.sandbox import Sandbox
 

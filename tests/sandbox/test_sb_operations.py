@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, rels
+from sandbox_api import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, rels
 
 NOT_QUEUED = "The operation cannot be queued because the server cannot be found or it is not in a valid state."
 ALREADY = "The server already in desired state."

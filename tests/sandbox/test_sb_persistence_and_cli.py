@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 import requests
-from sandbox_helpers import ALIAS, DEFAULT_GROUP, Api, rels, server_body
+from sandbox_api import ALIAS, DEFAULT_GROUP, Api, rels, server_body
 
 from clc_notebook.sandbox import Sandbox
 from clc_notebook.sandbox.__main__ import build_parser, faults_from_args, main

@@ -10,7 +10,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sandbox_helpers import ALIAS, DEFAULT_GROUP, ROOT, server_body
+from sandbox_api import ALIAS, DEFAULT_GROUP, ROOT, server_body
 
 from clc_notebook.sandbox.routes import API_ROUTES
 
@@ -44,6 +44,18 @@ def test_wrong_method_is_405(api):
     r = api.put(f"/v2/servers/{ALIAS}/wa1aliasweb01", json={})
     assert r.status_code == 405 and "PUT" in r.json()["message"]
     assert api.get("/v2/authentication/login").status_code == 405
+
+
+def test_405_allow_header_lists_every_method_of_the_path(api):
+    def allowed(r):
+        return {m.strip() for m in r.headers["Allow"].split(",")}
+
+    r = api.put(f"/v2/servers/{ALIAS}/wa1aliasweb01", json={})
+    assert r.status_code == 405 and allowed(r) == {"GET", "HEAD", "PATCH", "DELETE"}
+    r = api.put(f"/v2/groups/{ALIAS}/{ROOT}", json={})
+    assert r.status_code == 405 and allowed(r) == {"GET", "HEAD", "PATCH", "DELETE"}
+    r = api.delete(f"/v2/groups/{ALIAS}/{ROOT}/defaults")
+    assert r.status_code == 405 and allowed(r) == {"GET", "HEAD", "POST"}
 
 
 def test_path_words_in_any_case(api):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sandbox_helpers import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, ROOT, rels, server_body
+from sandbox_api import ALIAS, ARCHIVE_GROUP, DEFAULT_GROUP, ROOT, rels, server_body
 
 
 def test_create_answers_202_with_lowercased_requested_name_and_links(api):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import requests
-from sandbox_helpers import NETWORK, ROOT, rels
+from sandbox_api import NETWORK, ROOT, rels
 
 HEADERS = {"Content-Type": "application/json"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sandbox_helpers import ALIAS, ARCHIVE_GROUP, TEMPLATES_GROUP, server_body
+from sandbox_api import ALIAS, ARCHIVE_GROUP, TEMPLATES_GROUP, server_body
 
 FUTURE = "2999-01-01T00:00:00Z"
 

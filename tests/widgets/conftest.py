@@ -1,7 +1,7 @@
-"""Widgets driven headless (no kernel) against a real sandbox over loopback HTTP.
+"""Widgets driven headless (no kernel) against the shared sandbox of tests/conftest.py, over loopback HTTP.
 
-The sandbox runs in `polls` mode: a job moves one step per status read, so a build takes three reads
-and the tests are fast and deterministic on any machine.
+The sandbox runs in `polls` mode (reset before each test that uses it): a job moves one step per status
+read, so a build takes three reads and the tests are fast and deterministic on any machine.
 """
 
 from __future__ import annotations
@@ -12,19 +12,11 @@ import pytest
 
 import clc_notebook as clc
 from clc_notebook import widgets as clw
-from clc_notebook.sandbox import Sandbox
-
-
-@pytest.fixture(scope="session")
-def sandbox():
-    with Sandbox(mode="polls") as sb:
-        yield sb
 
 
 @pytest.fixture
 def session(sandbox):
-    sandbox.reset()
-    sandbox.set_faults({})
+    """A logged-in Session (quiet, default settings) on the freshly reset shared sandbox."""
     s = clc.connect(url=sandbox.url, username=sandbox.username, password=sandbox.password, quiet=True)
     yield s
     s.close()

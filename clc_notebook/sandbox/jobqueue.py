@@ -1,0 +1,113 @@
+"""Jobs as rows: queueing, the generic settle step, and the registry of what each kind of job does.
+
+A job's status is computed when it is read (`clock.JobClock`); its side effect is the function a
+resource registered for its kind (`@effect` in the resource's module), applied exactly once by
+`settle`, in the transaction of the request that found the job finished.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import fixtures
+from .clock import DURATIONS, JobClock
+from .common import dumps
+from .faults import Faults
+
+JOB_COUNTER_BASE = 100000
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job as its effect sees it."""
+
+    id: str
+    alias: str
+    dc: str
+    kind: str
+    target: str  # the server id or group id the job acts on
+    params: dict[str, Any]  # what the rule stored when it queued the job (always "by": the user)
+    outcome: str  # "succeeded" or "failed", decided when queued
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == "succeeded"
+
+    @property
+    def by(self) -> str:
+        """The user who queued the job (recorded as modifiedBy)."""
+        return str(self.params.get("by", fixtures.USERNAME))
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Job:
+        return cls(
+            row["id"], row["alias"], row["dc"], row["kind"], row["target"], json.loads(row["params"]), row["outcome"]
+        )
+
+
+Effect = Callable[[sqlite3.Connection, Job], None]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    effect: Effect
+    duration: float  # seconds at speed 1
+
+
+class JobQueue:
+    """Queues jobs, settles them once, and knows every kind of job the resources registered."""
+
+    def __init__(self, clock: JobClock, faults: Faults) -> None:
+        self.clock, self.faults = clock, faults
+        self.kinds: dict[str, JobKind] = {}
+
+    def register(self, kind: str, effect: Effect, duration: str = "other") -> None:
+        """Declare a kind of job and its effect; raises ValueError for a kind registered twice."""
+        if kind in self.kinds:
+            raise ValueError(f"the job kind {kind!r} is registered twice")
+        self.kinds[kind] = JobKind(effect, DURATIONS[duration])
+
+    def queue(self, db: sqlite3.Connection, alias: str, dc: str, kind: str, target: str, params: dict) -> str:
+        """Insert a job of a registered kind (its outcome drawn from the faults now); returns its id."""
+        duration = self.kinds[kind].duration  # KeyError: a rule queued a kind nobody registered
+        row = db.execute("SELECT n FROM job_counters WHERE dc=?", (dc,)).fetchone()
+        n = (row["n"] if row else JOB_COUNTER_BASE) + 1
+        db.execute("INSERT OR REPLACE INTO job_counters VALUES (?,?)", (dc, n))
+        job_id = f"{dc.lower()}-{n}"
+        outcome = "failed" if self.faults.job_fails() else "succeeded"
+        db.execute(
+            "INSERT INTO jobs (id, alias, dc, kind, target, params, created, duration, outcome)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (job_id, alias, dc, kind, target, dumps(params), self.clock.now(), duration, outcome),
+        )
+        return job_id
+
+    def tick(self, db: sqlite3.Connection) -> None:
+        """Time mode: settle every job whose time is up (the prologue of every API call runs this)."""
+        if self.clock.settings.mode != "time":
+            return
+        now = self.clock.now()
+        for row in db.execute("SELECT * FROM jobs WHERE settled=0 ORDER BY created").fetchall():
+            if self.clock.is_due(row["created"], row["duration"], now):
+                self.settle(db, row)
+
+    def settle(self, db: sqlite3.Connection, row: sqlite3.Row) -> None:
+        """Apply a finished job's registered effect exactly once (a no-op for a job already settled)."""
+        if db.execute("UPDATE jobs SET settled=1 WHERE id=? AND settled=0", (row["id"],)).rowcount == 0:
+            return
+        kind = self.kinds.get(row["kind"])
+        if kind is not None:
+            kind.effect(db, Job.from_row(row))
+
+    def ledger(self, db: sqlite3.Connection) -> list[dict]:
+        """Every job, oldest first: `{id, kind, target, created, polls, outcome, settled}`."""
+        return [
+            {**dict(r), "settled": bool(r["settled"])}
+            for r in db.execute(
+                "SELECT id, kind, target, created, polls, outcome, settled FROM jobs ORDER BY created, id"
+            )
+        ]
