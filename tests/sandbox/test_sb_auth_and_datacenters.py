@@ -111,6 +111,28 @@ def test_datacenter_list(api):
     assert rels(with_groups[1])["group"]["name"] == "VA1 Hardware"
 
 
+def test_datacenter_links_as_recorded(api):
+    links = api.get(f"/v2/datacenters/{ALIAS}/wa1", params={"groupLinks": "true"}).json()["links"]
+    # no bareMetalCapabilities link: production had none, and this sandbox has no bare metal
+    assert [(link["rel"], link.get("verbs", [])) for link in links] == [
+        ("self", []),
+        ("deploymentCapabilities", []),
+        ("loadBalancers", ["GET", "POST"]),
+        ("computeLimits", ["GET", "POST"]),
+        ("networkLimits", ["GET"]),
+        ("availableOvfs", ["GET"]),
+        ("group", []),
+        ("createGroup", ["POST"]),
+        ("createServer", ["POST"]),
+        ("defaults", ["GET", "POST"]),
+        ("billing", []),
+        ("statistics", []),
+        ("upcomingScheduledActivities", []),
+        ("horizontalAutoscalePolicyMapping", ["GET", "PUT", "DELETE"]),
+        ("scheduledActivities", ["GET", "POST"]),
+    ]
+
+
 def test_datacenter_get_group_links_only_on_request(api):
     assert "group" not in rels(api.get(f"/v2/datacenters/{ALIAS}/WA1").json())
     assert "group" not in rels(api.get(f"/v2/datacenters/{ALIAS}/WA1?groupLinks=false").json())

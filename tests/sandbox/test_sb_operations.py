@@ -36,6 +36,13 @@ def test_power_cycle_through_every_state(api):
     assert _run(api, "powerOff", sid)["powerState"] == "stopped"
 
 
+def test_reboot_of_a_paused_server_starts_it(api):
+    # production queued it (the recordings: a paused server read `started` after the reboot)
+    sid = api.create_server()["id"]
+    assert _run(api, "pause", sid)["powerState"] == "paused"
+    assert _run(api, "reboot", sid)["powerState"] == "started"
+
+
 def test_power_state_changes_only_when_the_job_ends(api):
     sid = api.create_server()["id"]
     [item] = _op(api, "powerOff", [sid])
@@ -118,7 +125,8 @@ def test_archive_moves_to_archive_group(api):
     assert server["status"] == "archived" and server["groupId"] == ARCHIVE_GROUP
     d = server["details"]
     assert (d["cpu"], d["memoryMB"], d["hostName"], d["powerState"]) == (0, 0, "", "stopped")
-    assert {"restore", "delete"} <= set(rels(server)) and rels(server)["self"]["verbs"] == ["GET", "PATCH"]
+    assert [link["rel"] for link in server["links"]] == ["self", "group", "account", "billing", "restore", "delete"]
+    assert rels(server)["self"]["verbs"] == ["GET", "PATCH"]
     assert _op(api, "archive", [sid])[0]["errorMessage"] == ALREADY
     assert _op(api, "powerOn", [sid])[0]["errorMessage"] == NOT_QUEUED
 
@@ -134,6 +142,20 @@ def test_restore_archived_server(api):
     api.wait(r.json()["href"])
     after = api.get(f"/v2/servers/{ALIAS}/{sid}").json()
     assert after["status"] == "active" and after["groupId"] == DEFAULT_GROUP
+    assert after["details"]["powerState"] == "started"
+
+
+def test_restore_brings_back_the_power_state_of_before_the_archive(api):
+    # recorded: of 8 servers restored together, the 2 that were stopped came back stopped
+    sid = api.create_server()["id"]
+    _run(api, "powerOff", sid)
+    [item] = _op(api, "archive", [sid])
+    api.wait(item["links"][0]["href"])
+    assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["powerState"] == "stopped"
+    r = api.post(f"/v2/servers/{ALIAS}/{sid}/restore", json={"targetGroupId": DEFAULT_GROUP})
+    api.wait(r.json()["href"])
+    after = api.get(f"/v2/servers/{ALIAS}/{sid}").json()
+    assert after["status"] == "active" and after["details"]["powerState"] == "stopped"
 
 
 def test_managed_server_cannot_be_archived(api):

@@ -62,6 +62,51 @@ def test_server_under_construction_then_active_with_details(api):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", server["changeInfo"]["createdDate"])
 
 
+def test_active_server_links_and_details_as_recorded(api):
+    accepted = rels(api.post(f"/v2/servers/{ALIAS}", json=server_body()).json())
+    uuid = accepted["self"]["id"]
+    api.wait(accepted["status"]["href"])
+    server = api.get(accepted["self"]["href"]).json()
+    sid = server["id"]
+    assert [(link["rel"], link.get("verbs", [])) for link in server["links"]] == [
+        ("self", ["GET", "PATCH", "DELETE"]),
+        ("group", []),
+        ("account", []),
+        ("billing", []),
+        ("statistics", []),
+        ("upcomingScheduledActivities", []),
+        ("scheduledActivities", ["GET", "POST"]),
+        ("publicIPAddresses", ["POST"]),
+        ("alertPolicyMappings", ["POST"]),
+        ("antiAffinityPolicyMapping", ["PUT", "DELETE"]),
+        ("cpuAutoscalePolicyMapping", ["PUT", "DELETE"]),
+        ("capabilities", []),
+        ("credentials", []),
+    ]
+    # production named the server by its uuid in both scheduled-activity links
+    links = rels(server)
+    assert links["upcomingScheduledActivities"]["href"] == f"/v2/servers/alias/{uuid}/upcomingScheduledActivities"
+    assert links["scheduledActivities"]["href"] == f"/v2/servers/alias/{uuid}/scheduledActivities"
+    assert links["statistics"]["href"] == f"/v2/servers/alias/{sid}/statistics"
+    assert list(server["details"]) == [
+        "ipAddresses",
+        "secondaryIPAddresses",
+        "alertPolicies",
+        "cpu",
+        "diskCount",
+        "hostName",
+        "inMaintenanceMode",
+        "memoryMB",
+        "powerState",
+        "storageGB",
+        "disks",
+        "partitions",
+        "snapshots",
+        "customFields",
+    ]
+    assert server["details"]["secondaryIPAddresses"] == []
+
+
 def test_windows_template_builds_one_disk_and_administrator_credentials(api):
     server = api.create_server(sourceServerId="win2012r2dtc-64")
     assert server["details"]["storageGB"] == 60 and server["details"]["diskCount"] == 1

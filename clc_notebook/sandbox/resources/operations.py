@@ -23,7 +23,7 @@ POWER_VALID_FROM = {
     "powerOn": {"stopped", "paused"},
     "powerOff": {"started", "paused"},
     "shutDown": {"started"},
-    "reboot": {"started"},
+    "reboot": {"started", "paused"},  # production queued a reboot of a paused server (it came back started)
     "reset": {"started"},
     "pause": {"started"},
 }

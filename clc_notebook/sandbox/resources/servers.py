@@ -97,14 +97,20 @@ class Servers:
             raise NotFound(empty=True)
         return row
 
-    def shape(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str) -> list[dict]:
-        """The full Get Server representation of each row, with what the add-ons add."""
+    def shape(
+        self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str, listing: bool = False
+    ) -> list[dict]:
+        """The Get Server representation of each row, with what the add-ons add; `listing` for a
+        group's detailed listing (where an archived server shows only its power state and storage)."""
         defs = custom_fields.definitions(db)
         extras: dict[str, list[ServerExtras]] = {}
         for add_on in self.add_ons:
             for sid, more in add_on.server_extras(db, rows).items():
                 extras.setdefault(sid, []).append(more)
-        return [server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"])) for r in rows]
+        return [
+            server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"]), listing)
+            for r in rows
+        ]
 
     def update(
         self, db: sqlite3.Connection, sid: str, *, by: str | None, when_status: str | None = None, **columns: Any
@@ -134,7 +140,7 @@ class Servers:
         out: dict[str, list[GroupMember]] = {}
         if detailed:
             rows = db.execute("SELECT * FROM servers WHERE dc=? AND alias=? ORDER BY id", (dc, alias)).fetchall()
-            shapes: Sequence[dict | None] = self.shape(db, rows, alias)
+            shapes: Sequence[dict | None] = self.shape(db, rows, alias, listing=True)
         else:
             rows = db.execute(
                 "SELECT id, group_id, status FROM servers WHERE dc=? AND alias=? ORDER BY id", (dc, alias)
@@ -158,17 +164,9 @@ class Servers:
                 self.archive(db, sid, archive_group, by)
 
     def archive(self, db: sqlite3.Connection, sid: str, archive_group: str, by: str) -> None:
-        """Move an active server to the Archive group, stopped and out of maintenance."""
-        self.update(
-            db,
-            sid,
-            by=by,
-            when_status="active",
-            status="archived",
-            group_id=archive_group,
-            power_state="stopped",
-            maintenance=0,
-        )
+        """Move an active server to the Archive group, out of maintenance. It reads `stopped` while
+        archived; its `power_state` column keeps the state a restore brings back (as production's did)."""
+        self.update(db, sid, by=by, when_status="active", status="archived", group_id=archive_group, maintenance=0)
 
     # --- routes and the effects of their jobs ---------------------------------------------------------
 
@@ -570,16 +568,11 @@ class Servers:
 
     @effect("restoreServer")
     def _restored(self, db: sqlite3.Connection, job: Job) -> None:
-        """Active and started in the target group; a failed restore leaves the server archived."""
+        """Active in the target group, in the power state it had when archived; a failed restore leaves
+        the server archived."""
         if job.succeeded:
             self.update(
-                db,
-                job.target,
-                by=job.by,
-                when_status="queuedForRestore",
-                status="active",
-                group_id=job.params["group"],
-                power_state="started",
+                db, job.target, by=job.by, when_status="queuedForRestore", status="active", group_id=job.params["group"]
             )
         else:
             self.update(db, job.target, by=None, when_status="queuedForRestore", status="archived")
@@ -660,8 +653,11 @@ def _check_ttl(value: Any, now: float, errors: Errors) -> None:
 # --- representations -----------------------------------------------------------------------------------
 
 
-def server(row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fields: list[dict]) -> dict:
-    """Full Get Server representation of one server row, with what add-ons add (`extras`)."""
+def server(
+    row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fields: list[dict], listing: bool = False
+) -> dict:
+    """Full Get Server representation of one server row, with what add-ons add (`extras`). In a group's
+    detailed `listing`, an archived server shows only `{powerState, storageGB}` as details (recorded)."""
     a, sid = alias.lower(), row["id"]
     status = row["status"]
     out: dict[str, Any] = {
@@ -681,12 +677,13 @@ def server(row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fiel
     out["status"] = status
     disks = json.loads(row["disks"])
     storage = sum(d["sizeGB"] for d in disks)
-    if status == "queuedForRestore":
+    if status == "queuedForRestore" or (listing and status == "archived"):
         out["details"] = {"powerState": "stopped", "storageGB": storage}
     elif status not in NO_DETAILS:
         archived = status == "archived"
         details = {
             "ipAddresses": _ip_addresses(row["ip"], [item for e in extras for item in e.ip_addresses]),
+            "secondaryIPAddresses": [],  # the addresses of secondary network adapters (an add-on's)
             "alertPolicies": [],
             "cpu": 0 if archived else row["cpu"],
             "diskCount": len(disks),
@@ -725,9 +722,9 @@ def _snapshot(snap: dict, a: str, sid: str) -> dict:
 
 
 def server_links(row: sqlite3.Row, a: str, added: list[dict]) -> list[dict]:
-    """The link set of a server (it depends on its status); `added` (the add-ons') only while active."""
+    """The link set of a server (it depends on its status); `added` (the add-ons') while active or archived."""
     sid, status = row["id"], row["status"]
-    base = f"/v2/servers/{a}/{sid}"
+    base, by_uuid = f"/v2/servers/{a}/{sid}", f"/v2/servers/{a}/{row['uuid']}"
     common = [
         link("group", f"/v2/groups/{a}/{row['group_id']}", id=row["group_id"]),
         link("account", f"/v2/accounts/{a}", id=a),
@@ -738,8 +735,9 @@ def server_links(row: sqlite3.Row, a: str, added: list[dict]) -> list[dict]:
             link("self", base, id=sid, verbs=["GET", "PATCH", "DELETE"]),
             *common,
             link("statistics", f"{base}/statistics"),
-            link("upcomingScheduledActivities", f"{base}/upcomingScheduledActivities"),
-            link("scheduledActivities", f"/v2/servers/{a}/{row['uuid']}/scheduledActivities", verbs=["GET", "POST"]),
+            # both scheduled-activity links name the server by its uuid, as production's did
+            link("upcomingScheduledActivities", f"{by_uuid}/upcomingScheduledActivities"),
+            link("scheduledActivities", f"{by_uuid}/scheduledActivities", verbs=["GET", "POST"]),
             link("publicIPAddresses", f"{base}/publicIPAddresses", verbs=["POST"]),
             link("alertPolicyMappings", f"{base}/alertPolicies", verbs=["POST"]),
             link("antiAffinityPolicyMapping", f"{base}/antiAffinityPolicy", verbs=["PUT", "DELETE"]),
@@ -749,6 +747,6 @@ def server_links(row: sqlite3.Row, a: str, added: list[dict]) -> list[dict]:
             *added,
         ]
     links = [link("self", base, id=sid, verbs=["GET", "PATCH"]), *common]
-    if status == "archived":
-        links += [link("restore", f"{base}/restore"), link("delete", base)]
+    if status == "archived":  # an archived server keeps its public IPs' links (recorded)
+        links += [link("restore", f"{base}/restore"), link("delete", base), *added]
     return links

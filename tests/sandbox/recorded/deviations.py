@@ -50,14 +50,6 @@ def _like(text: str, pattern: str) -> bool:
 
 DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
-        id="bare-metal-link",
-        reason="The recordings (2015-2016) predate bare-metal servers; the sandbox lists the "
-        "bareMetalCapabilities link of the later API, as the API reference does.",
-        endpoint="GET /v2/datacenters/*",
-        kind="extra link",
-        where="*links[rel=bareMetalCapabilities]",
-    ),
-    Deviation(
         id="policy-details",
         reason="The recorded servers had a CPU autoscale or anti-affinity policy, set through "
         "policy endpoints the sandbox does not implement yet, so its servers never show one.",
