@@ -35,9 +35,10 @@ class Backend:
         datacenters: int = 3,
         servers: int = 0,
         groups: int = 0,
+        seed: int = 0,
     ) -> None:
         self.store, self.clock, self.faults = store, clock, faults
-        self.ctx = Context(store, clock, faults, Settings(token_ttl=float(token_ttl)))
+        self.ctx = Context(store, clock, faults, Settings(token_ttl=float(token_ttl), seed=seed))
         self.resources: dict[str, Any] = build(self.ctx)
         self.accounts: Accounts = self.resources[Accounts.name]
         self.sizes = {"datacenters": datacenters, "servers": servers, "groups": groups}

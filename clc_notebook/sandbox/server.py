@@ -59,6 +59,7 @@ class Sandbox:
         mode: str = "time",
         speed: float = 1.0,
         polls_per_step: int = 1,
+        resumed_rate: float | None = None,
         seed: int = 0,
         token_ttl: float = 14 * 24 * 3600,
         faults: dict | None = None,
@@ -83,7 +84,10 @@ class Sandbox:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: must be an integer >= {low}")
         self.host, self.port, self.state = host, port, state
-        self.clock = JobClock(mode=mode, speed=speed, polls_per_step=polls_per_step)
+        self.clock = JobClock(
+            mode=mode, speed=speed, polls_per_step=polls_per_step, resumed_rate=resumed_rate, seed=seed
+        )
+        self.seed = seed
         try:
             self.faults = Faults(faults, seed=seed)
         except FaultConfigError as exc:
@@ -118,7 +122,9 @@ class Sandbox:
 
     def _prepare(self) -> Any:
         self.store = Store(self.state)  # ValueError naming `state` if the file is unusable
-        self.backend = Backend(self.store, self.clock, self.faults, token_ttl=self.token_ttl, **self.sizes)
+        self.backend = Backend(
+            self.store, self.clock, self.faults, token_ttl=self.token_ttl, seed=self.seed, **self.sizes
+        )
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="clc-sandbox-worker")
         app = build_app(
             self.backend,
@@ -228,12 +234,19 @@ class Sandbox:
         except FaultConfigError as exc:
             raise ValueError(str(exc)) from None
 
-    def set_clock(self, mode: str | None = None, speed: float | None = None, polls_per_step: int | None = None) -> dict:
-        """Change the job clock; returns the new settings. Raises ValueError naming a bad field."""
+    def set_clock(
+        self,
+        mode: str | None = None,
+        speed: float | None = None,
+        polls_per_step: int | None = None,
+        resumed_rate: float | str | None = None,
+    ) -> dict:
+        """Change the job clock (None leaves a setting as it is; `resumed_rate="default"` goes back to the
+        mode's default); returns the new settings. Raises ValueError naming a bad field."""
         backend = self._need_backend()
         with backend.store.transaction() as db:
             backend.tick(db)
-        return self.clock.configure(mode, speed, polls_per_step).as_dict()
+        return self.clock.configure(mode, speed, polls_per_step, resumed_rate).as_dict()
 
     def reset(self, servers: int | None = None, groups: int | None = None, datacenters: int | None = None) -> dict:
         """Back to the seeded account; returns the sizes used."""

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import re
+
 import pytest
 import requests
 from sandbox_api import ALIAS, NETWORK, ROOT, rels
@@ -18,6 +24,50 @@ def test_login_shape_and_random_tokens(sandbox):
     assert set(first) == {"userName", "accountAlias", "locationAlias", "roles", "bearerToken"}
     assert first["bearerToken"] != second["bearerToken"]
     assert "mypassword" not in first["bearerToken"] and len(first["bearerToken"]) >= 40
+
+
+def _claims(token: str) -> tuple[dict, dict]:
+    header, payload, _ = token.split(".")
+    return tuple(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in (header, payload))
+
+
+def test_tokens_are_jwts_with_the_recorded_claims(sandbox):
+    answer = requests.post(
+        f"{sandbox.url}/v2/authentication/login", json={"username": "demouser1", "password": "mypassword"}
+    ).json()
+    token = answer["bearerToken"]
+    assert re.fullmatch(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]{43}", token)
+    header, claims = _claims(token)
+    assert header == {"typ": "JWT", "alg": "HS256"}
+    assert set(claims) == {
+        "unique_name",
+        "role",
+        "urn:tier3:account-alias",
+        "urn:tier3:location-alias",
+        "iss",
+        "aud",
+        "nbf",
+        "exp",
+        "jti",
+    }
+    assert (claims["unique_name"], claims["role"]) == ("demouser1", answer["roles"])
+    assert (claims["urn:tier3:account-alias"], claims["urn:tier3:location-alias"]) == ("ALIAS", "WA1")
+    assert (claims["iss"], claims["aud"]) == ("urn:api-tier3", "urn:tier3-users")
+    assert claims["exp"] - claims["nbf"] == 14 * 24 * 3600  # as recorded: 1,209,600 s
+    # signed (HS256) with the sandbox's own secret
+    signed, _, signature = token.rpartition(".")
+    mac = hmac.new(sandbox.backend.accounts._secret, signed.encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64encode(mac).rstrip(b"=").decode() == signature
+
+
+def test_a_token_is_valid_only_as_issued(api):
+    # the sandbox checks tokens against its store: a token changed in any part is refused
+    header, payload, signature = api.token.split(".")
+    _, claims = _claims(api.token)
+    longer = base64.urlsafe_b64encode(json.dumps({**claims, "exp": claims["exp"] + 10**6}).encode()).rstrip(b"=")
+    for forged in (f"{header}.{longer.decode()}.{signature}", f"{header}.{payload}.{signature[:-2]}AA"):
+        assert api.get(f"/v2/datacenters/{ALIAS}", token=forged).status_code == 401
+    assert api.get(f"/v2/datacenters/{ALIAS}").status_code == 200
 
 
 @pytest.mark.parametrize(
