@@ -97,7 +97,7 @@ class Backend:
         return self.accounts.expire_tokens()
 
     def job_ledger(self) -> list[dict]:
-        """Every job, oldest first: `{id, kind, target, created, polls, outcome, settled}` (outcome is the
+        """Every job, oldest first: `{id, kind, target, targets, created, polls, outcome, settled}` (outcome is the
         decided end state, reached or not). For tests and demos; the API itself has no job listing."""
         with self.store.transaction() as db:
             return self.ctx.jobs.ledger(db)

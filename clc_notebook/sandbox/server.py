@@ -253,7 +253,8 @@ class Sandbox:
         return self._need_backend().reset(datacenters=datacenters, servers=servers, groups=groups)
 
     def jobs(self) -> list[dict]:
-        """The job ledger, oldest first (`GET /sandbox/jobs`): id, kind, target, created, polls, outcome, settled."""
+        """The job ledger, oldest first (`GET /sandbox/jobs`): id, kind, target, targets, created, polls,
+        outcome, settled."""
         return self._need_backend().job_ledger()
 
     def expire_tokens(self) -> int:

@@ -206,6 +206,13 @@ def test_deployment_capabilities_shape(api):
         assert set(template) >= {"name", "osType", "description", "storageSizeGB", "capabilities", "reservedDrivePaths"}
     win = next(t for t in caps["templates"] if t["name"] == "WIN2012R2DTC-64")
     assert win["reservedDrivePaths"] == ["a", "b", "c", "d"] and win["drivePathLength"] == 1
+    # capabilities as recorded: RHEL and Windows offered a managed OS and backup, CentOS and Ubuntu not
+    capabilities = {t["name"]: t["capabilities"] for t in caps["templates"]}
+    managed = ["hyperscale", "managedOS", "cpuAutoscale", "importVM", "managedBackup"]
+    assert capabilities["RHEL-6-64-TEMPLATE"] == capabilities["WIN2012R2DTC-64"] == managed
+    assert (
+        capabilities["CENTOS-6-64-TEMPLATE"] == capabilities["UBUNTU-14-64-TEMPLATE"] == ["hyperscale", "cpuAutoscale"]
+    )
     va1 = api.get(f"/v2/datacenters/{ALIAS}/va1/deploymentCapabilities").json()
     assert va1["deployableNetworks"][0]["networkId"] != NETWORK
 

@@ -74,12 +74,16 @@ def test_archived_servers_are_not_counted(api):
 
 def test_detailed_listing_shows_archived_servers_with_power_state_and_storage_only(api):
     server = api.create_server()
+    ip = api.post(f"/v2/servers/{ALIAS}/{server['id']}/publicIPAddresses", json={"ports": [{"protocol": "TCP"}]})
+    api.wait(ip.json()["href"])
     r = api.post(f"/v2/operations/{ALIAS}/servers/archive", json=[server["id"]])
     api.wait(r.json()[0]["links"][0]["href"])
     [listed] = api.group(ARCHIVE_GROUP, detailed=True)["servers"]
     assert listed["status"] == "archived" and listed["details"] == {"powerState": "stopped", "storageGB": 17}
-    # Get Server itself still has the full details (as production's did)
-    assert api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()["details"]["diskCount"] == 3
+    assert [link["rel"] for link in listed["links"]] == ["self", "group", "account", "billing", "restore", "delete"]
+    # Get Server itself still has the full details and its public IP link (as production's did)
+    got = api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()
+    assert got["details"]["diskCount"] == 3 and "publicIPAddress" in rels(got)
 
 
 def test_unknown_group_is_404_with_message(api):

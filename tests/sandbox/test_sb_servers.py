@@ -222,6 +222,20 @@ def test_patch_async_members_answer_202_and_apply_when_job_ends(api):
     assert (d["cpu"], d["memoryMB"], d["storageGB"], d["diskCount"]) == (4, 8192, 33, 4)
 
 
+def test_added_disks_skip_unit_7_and_never_reuse_a_unit(api):
+    # recorded disk ids: ... 0:5, 0:6, 0:8 (unit 7 is the SCSI controller's); a removed disk's unit stays free
+    raw = {"sizeGB": 1, "type": "raw"}
+    server = api.create_server(additionalDisks=[raw] * 5)
+    ids = [d["id"] for d in server["details"]["disks"]]
+    assert ids == ["0:0", "0:1", "0:2", "0:3", "0:4", "0:5", "0:6", "0:8"]
+    kept = [{"diskId": d["id"], "sizeGB": d["sizeGB"]} for d in server["details"]["disks"] if d["id"] != "0:8"]
+    r = api.patch(f"/v2/servers/{ALIAS}/{server['id']}", json=[{"op": "set", "member": "disks", "value": [*kept, raw]}])
+    assert r.status_code == 202, r.text
+    api.wait(r.json()["href"])
+    disks = api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()["details"]["disks"]
+    assert [d["id"] for d in disks] == [*ids[:-1], "0:9"]
+
+
 def test_patch_mixed_members_answer_202_and_apply_sync_part_now(api):
     server = api.create_server()
     r = api.patch(

@@ -174,7 +174,7 @@ def template(row: sqlite3.Row) -> dict:
         "osType": row["os_type"],
         "description": row["description"],
         "storageSizeGB": row["storage_gb"],
-        "capabilities": ["cpuAutoscale"],
+        "capabilities": list(fixtures.template_capabilities(row["name"])),
         "reservedDrivePaths": list(reserved_paths(windows)),
     }
     if windows:

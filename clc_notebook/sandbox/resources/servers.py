@@ -112,6 +112,14 @@ class Servers:
             for r in rows
         ]
 
+    @staticmethod
+    def new_private_ip(db: sqlite3.Connection, network_id: str) -> str:
+        """A fresh address of a private network (for a new server, or one a server claims)."""
+        network = db.execute("SELECT cidr, next_host FROM networks WHERE id=?", (network_id,)).fetchone()
+        ip, counter = fixtures.ip_at(ipaddress.IPv4Network(network["cidr"]), network["next_host"])
+        db.execute("UPDATE networks SET next_host=? WHERE id=?", (counter, network_id))
+        return ip
+
     def update(
         self, db: sqlite3.Connection, sid: str, *, by: str | None, when_status: str | None = None, **columns: Any
     ) -> None:
@@ -302,6 +310,11 @@ class Servers:
             backup = as_bool(body.get("isManagedBackup", False), "isManagedBackup", errors)
             if backup and not managed:
                 errors.add("isManagedBackup", "isManagedBackup requires isManagedOS.")
+            offered = fixtures.template_capabilities(template["name"]) if template is not None else ()
+            if template is not None and managed and "managedOS" not in offered:
+                errors.add("isManagedOS", f"The template {template['name']} does not offer a managed OS.")
+            elif template is not None and backup and managed and "managedBackup" not in offered:
+                errors.add("isManagedBackup", f"The template {template['name']} does not offer managed backup.")
             dns = {}
             for key in ("primaryDns", "secondaryDns"):
                 value = body.get(key, default(key))
@@ -315,7 +328,7 @@ class Servers:
                 for i, item in enumerate(extra):
                     disk = _new_disk(item, f"additionalDisks[{i}]", errors, reserved)
                     if disk is not None:
-                        disk["id"] = f"0:{len(disks)}"
+                        disk["id"] = next_disk_id(disks)
                         disks.append(disk)
             limit = MAX_STORAGE_GB.get(stype, 4096)
             if sum(d["sizeGB"] for d in disks) > limit:
@@ -340,8 +353,7 @@ class Servers:
             db.execute("INSERT OR REPLACE INTO name_counters VALUES (?,?)", (prefix, n))
             sid = f"{prefix}{n:02d}".lower()
             if not ip:
-                ip, counter = fixtures.ip_at(ipaddress.IPv4Network(network["cidr"]), network["next_host"])
-                db.execute("UPDATE networks SET next_host=? WHERE id=?", (counter, network["id"]))
+                ip = self.new_private_ip(db, network["id"])
             server_uuid = new_hex_id(db, "server")
             now = tx.now()
             db.execute(
@@ -482,7 +494,6 @@ class Servers:
         reserved = set(reserved_paths(bool(row["windows"])))
         out: list[dict] = []
         kept = set()
-        next_n = 1 + max((int(d.split(":")[1]) for d in current), default=-1)
         for i, item in enumerate(items):
             entry = Body(item)
             where = f"{field}[{i}]"
@@ -503,8 +514,7 @@ class Servers:
             else:
                 disk = _new_disk(item, where, errors, reserved)
                 if disk is not None:
-                    disk["id"] = f"0:{next_n}"
-                    next_n += 1
+                    disk["id"] = next_disk_id([*current.values(), *out])  # a removed disk's unit is not reused
                     out.append(disk)
         for did, disk in current.items():
             if did not in kept and disk.get("system"):
@@ -607,6 +617,13 @@ class Servers:
         """Nothing the sandbox stores changes (the disks' contents are not modelled)."""
 
 
+def next_disk_id(disks: Sequence[dict]) -> str:
+    """The id of a disk added after `disks`: SCSI bus 0, the unit after the highest one in use, never
+    unit 7 (the controller's; recorded: ... 0:5, 0:6, 0:8)."""
+    unit = 1 + max((int(str(d["id"]).split(":")[1]) for d in disks if "id" in d), default=-1)
+    return f"0:{unit + 1 if unit == 7 else unit}"
+
+
 def _reserved_paths(template: sqlite3.Row | None) -> set[str]:
     return set() if template is None else set(reserved_paths(bool(template["windows"])))
 
@@ -701,7 +718,9 @@ def server(
             details.update(e.details)
         out["details"] = details
     out.update({"type": row["type"], "storageType": row["storage_type"], "changeInfo": change_info(row)})
-    out["links"] = server_links(row, a, [item for e in extras for item in e.links])
+    # a detailed listing shows an archived server without its add-ons' links (recorded)
+    added = [] if listing and status == "archived" else [item for e in extras for item in e.links]
+    out["links"] = server_links(row, a, added)
     return out
 
 

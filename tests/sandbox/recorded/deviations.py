@@ -92,13 +92,13 @@ DEVIATIONS: tuple[Deviation, ...] = (
         sandbox="400*diskId*",
     ),
     Deviation(
-        id="secondary-nic-ip",
-        reason="A secondary network adapter (not implemented: v2-experimental networks) gave the "
-        "recorded server a second private IP.",
-        endpoint="GET /v2/servers/*",
-        kind="items",
-        where="details.ipAddresses",
-        scenario="java: server/servers/modify/secondary-network/*",
+        id="secondary-ips-key",
+        reason="Production added details.secondaryIPAddresses between 2015-08-11 and 2015-08-18 "
+        "(every recorded server answer up to the 11th lacks it, every one from the 18th has it); the "
+        "sandbox answers as production did from then on.",
+        endpoint="GET /v2/servers/*|GET /v2/groups/*",
+        kind="extra key",
+        where="*details.secondaryIPAddresses",
     ),
     Deviation(
         id="wiremock-in-flight",
@@ -118,6 +118,16 @@ DEVIATIONS: tuple[Deviation, ...] = (
         kind="link",
         where="links[rel=self]",
         scenario="java: server/statistics/monitoring",
+    ),
+    Deviation(
+        id="wiremock-mixed-runs",
+        reason="The Java SDK's group-operations test folder holds mappings of two recording runs: a "
+        "group created by one run (with a description) is used by the other, so set-up creates it "
+        "before a listing that production answered before that group existed.",
+        endpoint="GET /v2/groups/*",
+        kind="extra key",
+        where="groups[].groups[].description",
+        scenario="java: server/groups/test_group_operations",
     ),
     Deviation(
         id="wiremock-ip-order",

@@ -17,7 +17,7 @@ interaction ends in one of these categories:
 Job status reads are compared as a set, not one by one: the number of reads differs, so where the
 recording read a final status the replay reads until the sandbox's job is final too, and compares
 the final values; a non-final recorded value other than `notStarted`/`executing` (`resumed`) is a
-difference, since the sandbox never answers it.
+difference, since the replay runs in polls mode, where the sandbox answers `resumed` only when asked.
 """
 
 from __future__ import annotations

@@ -114,6 +114,16 @@ def _counted_lists(answer: Any) -> dict[str, int]:
     return out
 
 
+def _claimed_ips(addresses: Any) -> int:
+    """How many private addresses a server had besides its first one on the same network (a /24):
+    those production claimed for public IPs (a secondary network adapter's are on another network)."""
+    internal = [str(a.get("internal")) for a in addresses or [] if isinstance(a, dict) and a.get("internal")]
+    if not internal:
+        return 0
+    net = internal[0].rsplit(".", 1)[0]
+    return sum(1 for ip in internal[1:] if ip.rsplit(".", 1)[0] == net)
+
+
 def _operation_of(req: dict[str, Any]) -> tuple[str | None, str]:
     """The state-changing operation of a request (a key of PRIOR_STATE) and the text naming its targets."""
     path = req["path"]
@@ -405,11 +415,16 @@ class ScenarioBuilder:
             "publicIPs": sum(1 for ip in details.get("ipAddresses", []) if isinstance(ip, dict) and "public" in ip)
             if "ipAddresses" in details
             else None,
+            "claimedIPs": _claimed_ips(details.get("ipAddresses")) if "ipAddresses" in details else None,
         }
         if isinstance(s.get("groupId"), str):
             facts["group"] = self._ref("group", s["groupId"])
             self._fact("group", s["groupId"], dc=facts["dc"])  # a server's group is in its data center
         self._fact("server", s["id"], **facts)
+        known = self.ent.facts[self.ent.add("server", s["id"])]
+        if known.get("status") in ("archived", "queuedForRestore") and s.get("status") == "active":
+            # back from the archive: the power state it had when it was archived (restore keeps it)
+            known.setdefault("powerBeforeArchive", details.get("powerState"))
         self.described_at.setdefault(self.ent.add("server", s["id"]), self._index)
         for ip in details.get("ipAddresses", []):
             if not isinstance(ip, dict):

@@ -363,20 +363,40 @@ class World:
 
     def _bring_to_state(self, sid: str, facts: dict) -> None:
         # No waiting: every request first settles the jobs whose (very short) time is up.
-        for _ in range(int(facts.get("publicIPs") or 0)):
-            body = {"ports": [{"protocol": "TCP", "port": 80}]}
-            self.api.call("POST", f"/v2/servers/{self.api.alias}/{sid}/publicIPAddresses", json=body)
+        self._public_ips(sid, int(facts.get("publicIPs") or 0), int(facts.get("claimedIPs") or 0))
         if facts.get("snapshots"):
             self._operation("createSnapshot", {"snapshotExpirationDays": 5, "serverIds": [sid]})
         if facts.get("maintenance"):
             self._operation("startMaintenance", [sid])
         power = facts.get("powerState")
-        if power == "stopped" and facts.get("status") != "archived":
+        if facts.get("status") == "archived":  # what a restore brings back
+            power = facts.get("powerBeforeArchive") or "started"
+        if power == "stopped":
             self._operation("powerOff", [sid])
         elif power == "paused":
             self._operation("pause", [sid])
         if facts.get("status") == "archived":
             self._operation("archive", [sid])
+
+    def _public_ips(self, sid: str, publics: int, claimed: int) -> None:
+        """Give a server `publics` public IPs and `claimed` private addresses besides its own, as the
+        recorded one had: a public IP added without `internalIPAddress` claims a new private address
+        (which stays when the public IP goes); the rest map onto the server's own address."""
+        base = f"/v2/servers/{self.api.alias}/{sid}/publicIPAddresses"
+        ports = {"ports": [{"protocol": "TCP", "port": 80}]}
+        bare = max(0, claimed - publics)  # claimed addresses without a public IP any more
+        for _ in range(bare):
+            self.api.call("POST", base, json=ports)
+        if bare:
+            for ip in self._addresses(sid, "public"):
+                self.api.call("DELETE", f"{base}/{ip}")
+        own = self._addresses(sid, "internal")[0] if publics > claimed else None
+        for i in range(publics):
+            self.api.call("POST", base, json=ports if i < claimed else {**ports, "internalIPAddress": own})
+
+    def _addresses(self, sid: str, key: str) -> list[str]:
+        server = self.api.call("GET", f"/v2/servers/{self.api.alias}/{sid}")
+        return [x[key] for x in server.get("details", {}).get("ipAddresses", []) if key in x]
 
     def _server_json(self, placeholder: str) -> dict:
         sid = self._need(placeholder, "server")
