@@ -83,15 +83,6 @@ DEVIATIONS: tuple[Deviation, ...] = (
         where="*links[rel=server]",
     ),
     Deviation(
-        id="extra-disks",
-        reason="Replay set-up builds a server from its template and does not add the extra disks "
-        "(units 0:3, 0:5) the recorded server had, so the PATCH that resizes them is refused.",
-        endpoint="PATCH /v2/servers/*",
-        kind="status",
-        scenario="node: Modify server operation*",
-        sandbox="400*diskId*",
-    ),
-    Deviation(
         id="secondary-ips-key",
         reason="Production added details.secondaryIPAddresses between 2015-08-11 and 2015-08-18 "
         "(every recorded server answer up to the 11th lacks it, every one from the 18th has it); the "

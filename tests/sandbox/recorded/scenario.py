@@ -416,6 +416,9 @@ class ScenarioBuilder:
             if "ipAddresses" in details
             else None,
             "claimedIPs": _claimed_ips(details.get("ipAddresses")) if "ipAddresses" in details else None,
+            "disks": [[d.get("id"), d.get("sizeGB")] for d in details["disks"] if isinstance(d, dict)]
+            if isinstance(details.get("disks"), list) and details["disks"]
+            else None,
         }
         if isinstance(s.get("groupId"), str):
             facts["group"] = self._ref("group", s["groupId"])

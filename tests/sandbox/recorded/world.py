@@ -363,6 +363,7 @@ class World:
 
     def _bring_to_state(self, sid: str, facts: dict) -> None:
         # No waiting: every request first settles the jobs whose (very short) time is up.
+        self._disks(sid, facts.get("disks") or [])
         self._public_ips(sid, int(facts.get("publicIPs") or 0), int(facts.get("claimedIPs") or 0))
         if facts.get("snapshots"):
             self._operation("createSnapshot", {"snapshotExpirationDays": 5, "serverIds": [sid]})
@@ -377,6 +378,24 @@ class World:
             self._operation("pause", [sid])
         if facts.get("status") == "archived":
             self._operation("archive", [sid])
+
+    def _disks(self, sid: str, wanted: list[list[Any]]) -> None:
+        """Give a server the disks the recorded one had (ids and sizes): the template's, grown where
+        the recorded ones were bigger, and extra ones; units the recorded server no longer had are
+        added and removed again, as disk units are never reused."""
+        path = f"/v2/servers/{self.api.alias}/{sid}"
+        have = {d["id"]: d["sizeGB"] for d in self.api.call("GET", path)["details"]["disks"]}
+        want = {str(i): int(size) for i, size in wanted if i and size}
+        if not want or want == have:
+            return
+        top = max(int(i.split(":")[1]) for i in want)
+        units = [f"0:{u}" for u in range(1 + max(int(i.split(":")[1]) for i in have), top + 1) if u != 7]
+        disks = [{"diskId": i, "sizeGB": max(size, want.get(i, size))} for i, size in have.items() if i in want]
+        grown = [*disks, *({"sizeGB": want.get(u, 1), "type": "raw"} for u in units)]
+        self.api.call("PATCH", path, json=[{"op": "set", "member": "disks", "value": grown}])
+        if set(units) - set(want):  # units the recorded server had lost: remove them again
+            kept = [{"diskId": i, "sizeGB": size} for i, size in want.items()]
+            self.api.call("PATCH", path, json=[{"op": "set", "member": "disks", "value": kept}])
 
     def _public_ips(self, sid: str, publics: int, claimed: int) -> None:
         """Give a server `publics` public IPs and `claimed` private addresses besides its own, as the
