@@ -131,6 +131,7 @@ def test_unknown_server_is_404_with_empty_body(api):
         f"/v2/servers/{ALIAS}/wa1aliasnope01",
         f"/v2/servers/{ALIAS}/{'0' * 32}?uuid=true",
         f"/v2/servers/{ALIAS}/wa1aliasnope01/credentials",
+        f"/v2/servers/{ALIAS}/wa1aliasnope01/",  # as recorded with a trailing slash too
     ):
         r = api.get(path)
         assert r.status_code == 404 and r.content == b"" and r.headers["content-length"] == "0"
