@@ -23,14 +23,16 @@ difference, since the replay runs in polls mode, where the sandbox answers `resu
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from clc_notebook.sandbox import Sandbox
 
 from .compare import Difference, diff
 from .corpus import Interaction, Scenario, generic
-from .paths import template
+from .paths import parse, template
 from .shapes import shape
 from .world import LOOKUP_KINDS, PLACEHOLDER, PROVISIONED_KINDS, SandboxApi, World
 
@@ -44,6 +46,9 @@ SAME, DIFFERENT, NOT_IMPLEMENTED, UNRESOLVED, SKIPPED = (
 FINAL = ("succeeded", "failed")
 RUNNING = ("notStarted", "executing")
 MAX_STATUS_READS = 20
+# Kinds a listing shows that the recorded account had before the scenario (a load balancer, a pool):
+# set up like any existing thing even when a GET showed them before their first use.
+REVEALED_KINDS = {"loadBalancer", "pool"}
 
 
 @dataclass
@@ -111,6 +116,8 @@ class Replayer:
         unresolved: list[str] = []
         path = world.render_path(it.path, unresolved)
         query = world.render(it.query, unresolved) if it.query else None
+        if it.family == "statistics" and query:
+            query = recent(query, self.sb.clock.now())
         if self._routes.get((it.method, template(path))) is False:
             out.category = NOT_IMPLEMENTED  # known from an earlier request of this endpoint: not sent again
             return out
@@ -150,6 +157,8 @@ class Replayer:
             diffs += _check_counts(it, answer)
         if any(map(_state_difference, diffs)) and it.method == "GET" and it.family != "jobs" and world.pending_jobs():
             diffs, out.note = self._after_pending_jobs(world, it, path, query, diffs)
+        if any(map(_provisioning, diffs)) and it.method == "GET":
+            diffs, out.note = self._after_provisioning(it, path, query, diffs)
         out.differences = diffs
         out.category = DIFFERENT if diffs else SAME
         return out
@@ -191,6 +200,20 @@ class Replayer:
         again = _compare_body(it, _json(r)) + _compare_headers(it, r.headers)
         return again, f"compared after finishing {len(pending)} pending sandbox job(s)"
 
+    def _after_provisioning(
+        self, it: Interaction, path: str, query: Any, diffs: list[Difference]
+    ) -> tuple[list[Difference], str]:
+        """A policy production had finished provisioning in its own time reads `pending` in the
+        sandbox, whose (polls mode) provisioning moves on reads: read again until it is done."""
+        for reads in range(1, MAX_STATUS_READS):
+            r = self.api.send(it.method, path, params=query)
+            if r.status_code != it.status:
+                break
+            diffs = _compare_body(it, _json(r)) + _compare_headers(it, r.headers)
+            if not any(map(_provisioning, diffs)):
+                return diffs, f"compared after {reads} more read(s) of a pending policy"
+        return diffs, ""
+
     def _read_until_final(self, path: str, value: str) -> str:
         reads = 0
         while value not in FINAL and reads < MAX_STATUS_READS:
@@ -199,9 +222,34 @@ class Replayer:
         return value
 
 
+def _provisioning(d: Difference) -> bool:
+    """A status that production had reached and the sandbox has still to reach (`pending`)."""
+    return (
+        d.kind == "value" and d.where.split(".")[-1] == "status" and "pending" in d.sandbox and "active" in d.recorded
+    )
+
+
 def _state_difference(d: Difference) -> bool:
     """A difference a job still under way in the sandbox can explain (a status, a power state, details)."""
     return d.kind == "value" or (d.kind in ("missing key", "extra key") and d.where.split(".")[-1] == "details")
+
+
+def recent(query: dict[str, str], now: float) -> dict[str, str]:
+    """A statistics query with its recorded dates (2015) moved by one shift so that the latest is an
+    hour before the sandbox's now (the window keeps its length; statistics are kept 14 days)."""
+    moments = {}
+    for key, value in query.items():
+        if key.lower() in ("start", "end"):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                continue
+            moments[key] = moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp()
+    if not moments:
+        return query
+    shift = (now // 3600) * 3600 - 3600 - max(moments.values())
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    return {k: time.strftime(fmt, time.gmtime(moments[k] + shift)) if k in moments else v for k, v in query.items()}
 
 
 def fit_name(name: str, alias: str) -> str:
@@ -232,7 +280,8 @@ def existing_entities(scenario: Scenario) -> tuple[list[str], set[str]]:
                 absent.add(name)
             first_use.setdefault(name, i)
         for _path, ph in it.binds:
-            first_bind.setdefault(World.key(ph), i)
+            if it.method != "GET" or World.key(ph).split("#")[0] not in REVEALED_KINDS:
+                first_bind.setdefault(World.key(ph), i)
     out = []
     for name, used in sorted(first_use.items(), key=lambda kv: kv[1]):
         kind = name.split("#")[0]
@@ -294,12 +343,17 @@ def _compare_headers(it: Interaction, headers) -> list[Difference]:
 
 
 def _select(world: World, value: Any, path: tuple) -> Any:
-    """Follow a bind's path (keys, `{"rel": x}`, `{"server": ph}`, `{"#": i}`) in an answer."""
+    """Follow a bind's path (keys, `{"rel": x}`, `{"server": ph}`, `{"#": i}`, `{"slot": k}` for the
+    k-th identifier of an href) in an answer."""
     for step in path:
         if isinstance(step, str):
             if not isinstance(value, dict) or step not in value:
                 return None
             value = value[step]
+            continue
+        if "slot" in step:  # the k-th identifier of an href (paths.parse)
+            slots = parse(value).slots if isinstance(value, str) else ()
+            value = slots[step["slot"]].value if len(slots) > step["slot"] else None
             continue
         if not isinstance(value, list):
             return None
@@ -321,6 +375,8 @@ def _where(path: tuple) -> str:
             out = f"{out}.{step}" if out else step
         elif "rel" in step:
             out += f"[rel={step['rel']}]"
+        elif "slot" in step:
+            out += f"@{step['slot']}"
         else:
             out += "[]"
     return out

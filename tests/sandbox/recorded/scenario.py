@@ -266,6 +266,8 @@ class ScenarioBuilder:
             return "<username>"
         if EMAIL.match(value):
             return "<email>"
+        if key and key.lower().endswith("account") and value.lower() == self.alias.lower():
+            return "{ALIAS}" if value.isupper() else "{alias}"  # the account itself (destinationAccount)
         kind = self._body_kind(key, member, value)
         if kind:
             ref = self.ent.ref(kind, value)
@@ -302,7 +304,8 @@ class ScenarioBuilder:
         out: list[list[Any]] = []
 
         def wanted(name: str) -> bool:
-            return self.first_use.get(name, -1) > index or (family == "power operations" and name.startswith("status#"))
+            used = self.first_use.get(name.lower(), -1)  # first_use keys are lower case (_use)
+            return used > index or (family == "power operations" and name.startswith("status#"))
 
         def walk(value: Any, path: list[Any]) -> None:
             if isinstance(value, dict):
@@ -326,6 +329,12 @@ class ScenarioBuilder:
                 name = self.ent.find(value)
                 if name and not name.startswith(("snapshot#", "dc#")) and wanted(name):
                     out.append([path, "{" + name + "}"])
+                elif name is None and value.startswith(("/v2", "http")):
+                    # an identifier only an href shows (a firewall policy's create answer): its slot
+                    for k, slot in enumerate(parse(value).slots):
+                        found = self.ent.find(slot.value)
+                        if found and not found.startswith(("snapshot#", "dc#")) and wanted(found):
+                            out.append([[*path, {"slot": k}], "{" + found + "}"])
 
         walk(answer, [])
         return out
@@ -355,7 +364,41 @@ class ScenarioBuilder:
             for link in links:
                 if isinstance(link, dict) and link.get("rel") == "group" and link.get("id"):
                     self._fact("group", link["id"], dc=self._dc(slots["dc"]), role="root")
+        if parsed.template.startswith("/v2/sharedLoadBalancers/"):
+            self._balancer_facts(answer, slots)
         self._walk_objects(answer)
+
+    def _balancer_facts(self, answer: Any, slots: dict[str, str]) -> None:
+        """Load balancers and pools an answer shows (a list, one balancer, a pool list, one pool)."""
+        items = answer if isinstance(answer, list) else [answer]
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
+            if "pools" in item:  # a load balancer
+                dc = self._dc(slots.get("dc"))
+                self._fact("loadBalancer", item["id"], dc=dc, name=item.get("name"), status=item.get("status"))
+                described = self.ent.find(item["id"]) is not None
+                if described and item.get("description") is not None:
+                    self._fact("loadBalancer", item["id"], description=item.get("description"))
+                for pool in item.get("pools") or []:
+                    if isinstance(pool, dict) and described:
+                        self._pool_facts(pool, self._ref("loadBalancer", item["id"]))
+            elif "port" in item and "loadBalancer" in slots and self.ent.find(slots["loadBalancer"]):
+                self._pool_facts(item, self._ref("loadBalancer", slots["loadBalancer"]))
+
+    def _pool_facts(self, pool: dict, balancer: str) -> None:
+        if not isinstance(pool.get("id"), str):
+            return
+        nodes = [[n.get("privatePort"), n.get("status")] for n in pool.get("nodes") or [] if isinstance(n, dict)]
+        self._fact(
+            "pool",
+            pool["id"],
+            loadBalancer=balancer,
+            port=pool.get("port"),
+            method=pool.get("method"),
+            persistence=pool.get("persistence"),
+            nodes=nodes,
+        )
 
     def _walk_objects(self, value: Any) -> None:
         if isinstance(value, list):

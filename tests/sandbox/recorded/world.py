@@ -32,7 +32,18 @@ REPLAY_PASSWORD = "Replay-pass-2015"  # valid for the sandbox's password rule
 DUMMY_ID = "00000000000000000000000000000000"
 ABSENT_SERVER = "wa1aliasnone99"  # a server id of the right form that no sandbox server has
 SETUP_SPEED = 1_000_000.0  # time mode speed during set-up: a 5 s build takes 5 microseconds
-PROVISIONED_KINDS = {"dc", "group", "server", "uuid", "ip", "snapshot", "network", "customField"}
+PROVISIONED_KINDS = {
+    "dc",
+    "group",
+    "server",
+    "uuid",
+    "ip",
+    "snapshot",
+    "network",
+    "customField",
+    "loadBalancer",
+    "pool",
+}
 LOOKUP_KINDS = {"dc", "uuid", "ip", "snapshot", "network", "customField"}  # found, never created
 
 
@@ -451,6 +462,33 @@ class World:
         if not nets:
             raise SetupError(f"data center {dc} has no network")
         return nets[0]["networkId"]
+
+    def _make_loadBalancer(self, name: str, facts: dict) -> str:
+        dc = self._dc_of(facts)
+        body = {
+            "name": str(facts.get("name") or "Replayed balancer")[:50],
+            "description": str(facts.get("description") or "Replayed balancer"),
+            "status": facts.get("status") or "enabled",
+        }
+        return self.api.call("POST", f"/v2/sharedLoadBalancers/{self.api.alias}/{dc}", json=body)["id"]
+
+    def _make_pool(self, name: str, facts: dict) -> str:
+        balancer = self._need(facts.get("loadBalancer"), "load balancer")
+        dc = self._dc_of(self.facts(self.key(facts["loadBalancer"])))
+        base = f"/v2/sharedLoadBalancers/{self.api.alias}/{dc}/{balancer}/pools"
+        taken = {p["port"] for p in self.api.call("GET", base)}
+        port = facts.get("port") if facts.get("port") not in taken else next(p for p in (80, 443) if p not in taken)
+        body = {"port": port, "method": facts.get("method") or "roundRobin"}
+        if facts.get("persistence"):
+            body["persistence"] = facts["persistence"]
+        pool = self.api.call("POST", base, json=body)["id"]
+        nodes = [
+            {"ipAddress": f"10.99.0.{10 + i}", "privatePort": port or 80, "status": status or "enabled"}
+            for i, (port, status) in enumerate(facts.get("nodes") or [])
+        ]
+        if nodes:
+            self.api.call("PUT", f"{base}/{pool}/nodes", json=nodes)
+        return pool
 
     def _make_customField(self, name: str, facts: dict) -> str:
         if ("fields", "") not in self.cache:
