@@ -9,8 +9,10 @@ from recorded.compare import diff
 from recorded.corpus import CORPUS_PATH, Interaction, Scenario, load
 from recorded.deviations import DEVIATIONS, explain
 from recorded.paths import family, parse, template
-from recorded.replay import existing_entities
+from recorded.replay import _select, existing_entities, recent
+from recorded.scenario import _claimed_ips
 from recorded.shapes import shape
+from recorded.world import SandboxApi, World
 
 
 def test_paths_are_typed_by_position_and_keep_their_case():
@@ -101,3 +103,20 @@ def test_deviations_match_only_what_they_name():
     )
     assert [explain("s", "GET /v2/groups/{ALIAS}/{group}", x) for x in missing] == [dev]
     assert [explain("s", "GET /v2/servers/{ALIAS}/{server}", x) for x in missing] == [None]
+
+
+def test_binds_reach_into_hrefs_and_statistics_dates_move_to_the_sandbox_clock():
+    answer = {"links": [{"rel": "self", "href": "http://h/v2-experimental/firewallPolicies/a/de1/" + "f" * 32}]}
+    world = World(SandboxApi.__new__(SandboxApi), Scenario("s", "src", {}, ()))
+    assert _select(world, answer, ("links", {"rel": "self"}, "href", {"slot": 2})) == "f" * 32
+    assert _select(world, answer, ("links", {"rel": "self"}, "href", {"slot": 5})) is None
+    now = 1_700_000_000.0  # 2023-11-14T22:13:20Z
+    moved = recent({"start": "2015-07-23T12:00:00", "end": "2015-07-23T12:15:00", "type": "realtime"}, now)
+    assert moved == {"start": "2023-11-14T20:45:00", "end": "2023-11-14T21:00:00", "type": "realtime"}
+    assert recent({"type": "latest"}, now) == {"type": "latest"}
+
+
+def test_claimed_addresses_are_counted_on_the_primary_network():
+    assert _claimed_ips([{"internal": "10.1.2.12"}, {"public": "p", "internal": "10.1.2.13"}]) == 1
+    assert _claimed_ips([{"internal": "10.1.2.12"}, {"internal": "10.9.5.12"}]) == 0  # another network
+    assert _claimed_ips([]) == 0
