@@ -19,6 +19,8 @@ from .config import Settings, resolve
 from .deadline import Deadline
 from .endpoints import FirewallMethods, LoadBalancerMethods, MonitoringMethods
 from .errors import (
+    ApiError,
+    ClcError,
     ConfigurationError,
     MalformedResponseError,
     NotFoundError,

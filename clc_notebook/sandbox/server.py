@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import threading
 from collections.abc import Iterator
@@ -248,7 +249,7 @@ class Sandbox:
             http="h11",
             loop="asyncio",
             ws="none",
-            timeout_graceful_shutdown=STOP_DRAIN_SECONDS + 1,  # a backstop: _InFlight cuts first
+            timeout_graceful_shutdown=math.ceil(STOP_DRAIN_SECONDS) + 1,  # a backstop: _InFlight cuts first
             server_header=False,
         )
         self._server = _UvicornServer(config, in_flight)
