@@ -183,9 +183,13 @@ class Job:
         if self.follow is not None:
             status = self._status_from_server(self.follow, deadline)
         else:
-            status = self._session.job_status(str(self.id), deadline=deadline)
+            status = self._read_status(deadline)
         self._record(status)
         return status
+
+    def _read_status(self, deadline: Deadline | None) -> str:
+        """One status read (a subclass reads another status endpoint, e.g. a v2-experimental operation's)."""
+        return self._session.job_status(str(self.id), deadline=deadline)
 
     def _status_from_server(self, follow: Follow, deadline: Deadline | None) -> str:
         try:

@@ -17,7 +17,7 @@ import pandas as pd
 from . import frames, group_names, reconcile
 from .config import Settings, resolve
 from .deadline import Deadline
-from .endpoints import FirewallMethods, LoadBalancerMethods, MonitoringMethods
+from .endpoints import FirewallMethods, LoadBalancerMethods, MonitoringMethods, NetworkMethods, PolicyMethods
 from .errors import (
     ApiError,
     ClcError,
@@ -140,7 +140,7 @@ def _embedded(sandbox, **settings_options) -> Session:
         raise
 
 
-class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
+class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMethods, PolicyMethods):
     """A connection to one account. Use ``connect()`` to get one; close it (or use ``with``).
 
     Attributes: ``alias``, ``location`` (default data center), ``url``, ``username``, ``backend``
@@ -443,9 +443,10 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
     ) -> Job:
         """Queue a server build; returns its Job (``job.server()`` gives the new server).
 
-        `group_id` is a group's id, name or path (see resolve_group). `more` adds other Create
-        Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``, ...; snake_case or the
-        API's camelCase). Raises ValidationError (400, with the fields),
+        `group_id` is a group's id, name or path (see resolve_group); ``network=`` a network's id or
+        name (in the group's data center), ``anti_affinity_policy_id=`` a policy's id or name
+        (hyperscale servers). `more` adds other Create Server fields (``primary_dns=``,
+        ``additional_disks=``, ``ttl=``, ...; snake_case or the API's camelCase). Raises ValidationError (400, with the fields),
         OperationError if the API did not queue it. If the answer is lost on the way back, the
         server is looked up in the target group rather than created twice: the Job then follows
         the server's status (its ``id`` is None). To tell that server from an earlier one of the
@@ -464,6 +465,10 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
             "cpu": _whole(cpu, "cpu"),
             "memoryGB": _whole(memory_gb, "memoryGB"),
         }
+        # endpoints/: a network and an anti-affinity policy may be given by name
+        network_id = self._build_network(group_id, more.pop("network", None), network_id)
+        if more.get("anti_affinity_policy_id") is not None:
+            more["anti_affinity_policy_id"] = self._build_policy(more["anti_affinity_policy_id"])
         if network_id:
             body["networkId"] = network_id
         if password:

@@ -12,12 +12,13 @@ import clc_notebook
 PACKAGE = Path(clc_notebook.__file__).parent
 
 LAYERS = [
-    {"errors", "deadline", "frames", "display", "_version"},
+    {"errors", "deadline", "frames", "display", "_version", "group_names"},
     {"config"},
     {"transport"},
     {"records"},
     {"reconcile"},
     {"jobs"},
+    {"endpoints"},  # Session's mixins, one per API family
     {"session"},
     {"widgets"},
     {"__init__"},
