@@ -25,6 +25,7 @@ from ..jobqueue import Job
 from ..registry import effect, route
 from ..shapes import link, status_link
 from ..validation import Body, Errors, as_int, is_cidr
+from .networks import Networks
 from .servers import ServerExtras, Servers
 
 PUBLIC_NET = ipaddress.IPv4Network("66.150.0.0/16")
@@ -36,10 +37,25 @@ class PublicIps:
     name = "public_ips"
     tables = {"claimed_ips": "ip TEXT PRIMARY KEY, server_id TEXT NOT NULL, position INTEGER NOT NULL"}
 
-    def __init__(self, ctx: Context, servers: Servers) -> None:
+    def __init__(self, ctx: Context, servers: Servers, networks: Networks) -> None:
         self.ctx = ctx
         self.servers = servers
+        self.networks = networks
         servers.add_on(self)
+        networks.add_holder(self)  # the claimed private addresses are taken on their network
+
+    # --- as an address holder of networks -----------------------------------------------------------
+
+    def addresses_on(self, db: sqlite3.Connection, network_id: str) -> list[dict]:
+        """The private addresses servers claimed on a network (their public IPs are listed by networks)."""
+        rows = db.execute(
+            "SELECT c.ip, c.server_id FROM claimed_ips c JOIN servers s ON s.id = c.server_id WHERE s.network_id=?",
+            (network_id,),
+        ).fetchall()
+        return [
+            {"address": r["ip"], "claimed": True, "primary": False, "server": r["server_id"].upper(), "type": "private"}
+            for r in rows
+        ]
 
     # --- as an add-on of servers ----------------------------------------------------------------------
 
@@ -138,7 +154,7 @@ class PublicIps:
             server["network_id"]
             or db.execute("SELECT id FROM networks WHERE dc=? ORDER BY name LIMIT 1", (server["dc"],)).fetchone()["id"]
         )
-        ip = self.servers.new_private_ip(db, network)
+        ip = self.networks.allocate(db, db.execute("SELECT * FROM networks WHERE id=?", (network,)).fetchone())
         position = db.execute("SELECT COALESCE(MAX(position),0)+1 FROM claimed_ips").fetchone()[0]
         db.execute("INSERT INTO claimed_ips VALUES (?,?,?)", (ip, server["id"], position))
         return ip
