@@ -44,7 +44,7 @@ SAME, DIFFERENT, NOT_IMPLEMENTED, UNRESOLVED, SKIPPED = (
     "skipped",
 )
 FINAL = ("succeeded", "failed")
-RUNNING = ("notStarted", "executing")
+RUNNING = ("notStarted", "executing", "queued", "running", "pending")  # v2-experimental operations say the last three
 MAX_STATUS_READS = 20
 # Kinds a listing shows that the recorded account had before the scenario (a load balancer, a pool):
 # set up like any existing thing even when a GET showed them before their first use.
@@ -146,7 +146,7 @@ class Replayer:
             said = f" {r.text[:160]}" if r.status_code >= 400 and r.content else ""
             diffs.append(Difference("status", "", str(it.status), f"{r.status_code}{said}"))
         answer = _json(r)
-        if it.family == "jobs" and isinstance(answer, dict) and r.status_code == 200:
+        if _status_read(it) and isinstance(answer, dict) and r.status_code == 200:
             answer, job_diffs = self._job_status(world, it, path, answer)
             diffs += job_diffs
         if r.status_code == it.status or not diffs:
@@ -155,7 +155,7 @@ class Replayer:
             diffs += _check_binds(world, it, answer)
             diffs += _check_batch(world, it, body, answer)
             diffs += _check_counts(it, answer)
-        if any(map(_state_difference, diffs)) and it.method == "GET" and it.family != "jobs" and world.pending_jobs():
+        if any(map(_state_difference, diffs)) and it.method == "GET" and not _status_read(it) and world.pending_jobs():
             diffs, out.note = self._after_pending_jobs(world, it, path, query, diffs)
         if any(map(_provisioning, diffs)) and it.method == "GET":
             diffs, out.note = self._after_provisioning(it, path, query, diffs)
@@ -170,13 +170,9 @@ class Replayer:
         diffs: list[Difference] = []
         if recorded & set(FINAL):
             job = path.rstrip("/").rsplit("/", 1)[-1]
-            value = self._read_until_final(path, value)
+            answer = self._read_until_final(path, answer)
+            value = str(answer.get("status"))
             world.finished.add(job.lower())
-            # production's one job for many servers is several sandbox jobs: finish them all
-            for other in world.job_groups.get(job.lower(), []):
-                if other not in world.finished:
-                    self._read_until_final(path[: -len(job)] + other, "")
-                    world.finished.add(other)
             if value not in recorded:
                 diffs.append(Difference("job status", "status", "|".join(sorted(recorded)), value))
         elif not recorded <= set(RUNNING):
@@ -190,9 +186,8 @@ class Replayer:
         when read. A read that differs while sandbox jobs are pending is sent again once they are all
         finished (read until final); the second answer is the one compared."""
         pending = world.pending_jobs()
-        prefix = f"/v2/operations/{self.api.alias}/status/"
         for job in pending:
-            self._read_until_final(prefix + job, "")
+            self._read_until_final(world.jobs[job], {})
             world.finished.add(job)
         r = self.api.send(it.method, path, params=query)
         if r.status_code != it.status:
@@ -214,12 +209,18 @@ class Replayer:
                 return diffs, f"compared after {reads} more read(s) of a pending policy"
         return diffs, ""
 
-    def _read_until_final(self, path: str, value: str) -> str:
+    def _read_until_final(self, path: str, answer: dict) -> dict:
+        """Read a job's status until it is final (from `answer`, the last one read); returns the last answer."""
         reads = 0
-        while value not in FINAL and reads < MAX_STATUS_READS:
-            answer = _json(self.api.send("GET", path)) or {}
-            value, reads = str(answer.get("status")), reads + 1
-        return value
+        while str(answer.get("status")) not in FINAL and reads < MAX_STATUS_READS:
+            got = _json(self.api.send("GET", path))
+            answer, reads = (got if isinstance(got, dict) else {}), reads + 1
+        return answer
+
+
+def _status_read(it: Interaction) -> bool:
+    """A read of a job's status: `/v2/operations/.../status/{id}` or a v2-experimental operation's."""
+    return it.method == "GET" and "/operations/" in it.path and "/status/" in it.path
 
 
 def _provisioning(d: Difference) -> bool:
@@ -321,7 +322,7 @@ def _compare_body(it: Interaction, answer: Any) -> list[Difference]:
     if answer is None:
         return [Difference("body", "", "a body", "no body")]
     recorded, got = it.answer, shape(answer)
-    if it.family == "jobs" and isinstance(recorded, dict) and isinstance(got, dict):
+    if _status_read(it) and isinstance(recorded, dict) and isinstance(got, dict):
         # status values were compared as a set (Replayer._job_status); the shape compares the rest
         recorded = {k: ("job status" if k == "status" else v) for k, v in recorded.items()}
         got = {k: ("job status" if k == "status" else v) for k, v in got.items()}
@@ -390,8 +391,6 @@ def _check_binds(world: World, it: Interaction, answer: Any) -> list[Difference]
         if not isinstance(found, str):
             continue
         before = world.bind(placeholder, found)
-        if before is not None and World.key(placeholder).startswith("status#"):
-            world.job_groups.setdefault(before.lower(), []).append(found.lower())
         if before is not None:
             out.append(
                 Difference(

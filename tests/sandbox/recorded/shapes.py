@@ -58,7 +58,7 @@ FORMATS: list[tuple[str, re.Pattern[str]]] = [
     ("cidr", re.compile(r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$")),
     ("jobid", re.compile(r"^[a-zA-Z]{2,3}\d-\d+$")),
     ("uuid", re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")),
-    ("jwt", re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")),
+    ("jwt", re.compile(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")),  # a JSON header: `{"` in base64url
 ]
 HREF = re.compile(r"^(https?://[^/]+)?/v2(-experimental)?/")
 LINKS = "@links"

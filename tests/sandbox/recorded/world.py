@@ -26,7 +26,7 @@ from clc_notebook.sandbox import Sandbox
 
 from .corpus import Scenario
 
-JOB_HREF = re.compile(r"/v2/operations/[^/\"]+/status/([A-Za-z0-9-]+)")
+JOB_HREF = re.compile(r"(?:https?://[^/\"]+)?(/v2(?:-experimental)?/operations/[^/\"]+/status/([A-Za-z0-9-]+))")
 PLACEHOLDER = re.compile(r"\{([A-Za-z]+)(#\d+)?\}")
 REPLAY_PASSWORD = "Replay-pass-2015"  # valid for the sandbox's password rule
 DUMMY_ID = "00000000000000000000000000000000"
@@ -90,10 +90,9 @@ class World:
     created: set[str] = field(default_factory=set)  # placeholder names the scenario's own requests created
     values: dict[str, str] = field(default_factory=dict)  # "server#2" -> "wa1aliassrv01"
     failed: dict[str, str] = field(default_factory=dict)  # placeholder -> why set-up could not make it
-    job_groups: dict[str, list[str]] = field(default_factory=dict)  # sandbox job -> its siblings
     options: dict[str, list[str]] = field(default_factory=dict)  # custom field placeholder -> option keys
     finished: set[str] = field(default_factory=set)  # sandbox jobs read until final
-    jobs: dict[str, None] = field(default_factory=dict)  # every sandbox job an answer linked to, in order
+    jobs: dict[str, str] = field(default_factory=dict)  # every sandbox job an answer linked to -> its status path
     # Lookups of the seeded account (data centers, root and system groups, capabilities, custom
     # fields). A reset re-seeds the same account with the same ids, so the replayer shares this
     # cache between the scenarios it runs.
@@ -247,8 +246,8 @@ class World:
 
     def note_jobs(self, text: str) -> None:
         """Remember the sandbox jobs an answer links to (status links)."""
-        for job in JOB_HREF.findall(text):
-            self.jobs.setdefault(job.lower())
+        for path, job in JOB_HREF.findall(text):
+            self.jobs.setdefault(job.lower(), path)
 
     def pending_jobs(self) -> list[str]:
         return [j for j in self.jobs if j not in self.finished]
