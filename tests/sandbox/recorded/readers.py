@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from .paths import parse
+
 JAVA_REPO = "CenturyLinkCloud/clc-java-sdk"
 NODE_REPO = "CenturyLinkCloud/clc-node-sdk"
 NO_BODY = object()  # an answer without a body (204, empty)
@@ -152,7 +154,8 @@ def _java_mapping(tree: GitTree, folder: str, path: str) -> Raw:
 
 def order_by_date(raws: list[Raw]) -> list[Raw]:
     """Recorded order for WireMock mappings: by Date (a login first within a second), except that a
-    request never comes before the answer that introduced an id it uses.
+    request never comes before the answer that introduced an id it uses, and a delete of an id comes
+    after every other request that uses it.
 
     WireMock keeps one mapping per distinct request, and a test folder often mixes mappings of
     several recording runs, so dates alone can put a read of a new server before the request that
@@ -169,11 +172,22 @@ def order_by_date(raws: list[Raw]) -> list[Raw]:
             if found:
                 introducers.add(found[0])  # the earliest answer that holds the id
         needs.append(introducers)
+    # a delete of an id comes after every other request that uses the id (a test cleans up last)
+    used = [_ids_used(r) for r in raws]
+    last: list[set[int]] = [set() for _ in raws]
+    for i, r in enumerate(raws):
+        if r.method == "DELETE":
+            parsed = parse(r.path)  # the deleted thing: a path ending in an id (not `.../cpuAutoscalePolicy`)
+            ends_in_id = parsed.slots and parsed.template.endswith("}")
+            gone = {parsed.slots[-1].value.lower()} if ends_in_id and len(parsed.slots[-1].value) > 6 else set()
+            last[i] = {j for j in range(len(raws)) if j != i and raws[j].method != "DELETE" and gone & used[j]}
     ordered: list[int] = []
     done: set[int] = set()
     while len(ordered) < len(raws):
-        ready = [i for i in range(len(raws)) if i not in done and needs[i] <= done]
-        i = ready[0] if ready else min(i for i in range(len(raws)) if i not in done)  # a cycle: by date
+        left = [i for i in range(len(raws)) if i not in done]
+        ready = [i for i in left if needs[i] | last[i] <= done]
+        # a cycle: by date, a delete still waiting for its users last
+        i = ready[0] if ready else min([i for i in left if last[i] <= done] or left)
         ordered.append(i)
         done.add(i)
     return [raws[i] for i in ordered]
@@ -184,7 +198,8 @@ def _request_text(r: Raw) -> str:
 
 
 def _ids_used(r: Raw) -> set[str]:
-    """Identifier-like words of a request: long path segments and long string values of its body."""
+    """Identifier-like words of a request: long path segments and long string values of its body
+    without spaces."""
     words = {w for w in r.path.split("?")[0].lower().split("/") if len(w) > 6}
     values: list[str] = []
 
@@ -195,8 +210,8 @@ def _ids_used(r: Raw) -> set[str]:
         elif isinstance(v, list):
             for x in v:
                 walk(x)
-        elif isinstance(v, str) and len(v) > 6:
-            values.append(v.lower())
+        elif isinstance(v, str) and len(v) > 6 and not any(c.isspace() or c == "@" for c in v):
+            values.append(v.lower())  # an id has no spaces (a name like "My policy") and is no e-mail
 
     walk(r.body)
     return words | set(values)

@@ -48,7 +48,7 @@ RUNNING = ("notStarted", "executing", "queued", "running", "pending")  # v2-expe
 MAX_STATUS_READS = 20
 # Kinds a listing shows that the recorded account had before the scenario (a load balancer, a pool):
 # set up like any existing thing even when a GET showed them before their first use.
-REVEALED_KINDS = {"loadBalancer", "pool"}
+REVEALED_KINDS = {"loadBalancer", "pool", "antiAffinityPolicy", "alertPolicy"}
 
 
 @dataclass

@@ -155,6 +155,16 @@ BODY_KEYS = {
 }
 
 
+# A server's policy links: the kind of the `{"id": ...}` their PUT / POST bodies carry.
+POLICY_LINKS = {
+    "/cpuAutoscalePolicy": "autoscalePolicy",
+    "/antiAffinityPolicy": "antiAffinityPolicy",
+    "/alertPolicies": "alertPolicy",
+}
+# Kinds whose facts (name, data center, ...) are read from the objects answers show, for set-up.
+SET_UP_FROM_ANSWERS = {"antiAffinityPolicy", "alertPolicy", "autoscalePolicy", "network"}
+
+
 class Entities:
     """The identifiers of one scenario: value -> placeholder, and the facts about each."""
 
@@ -219,6 +229,7 @@ class ScenarioBuilder:
         self.described_at: dict[str, int] = {}  # server placeholder name -> index of the answer describing it
         self._index = 0  # the interaction whose answer is being learnt from
         self._adjusted: set[str] = set()
+        self._id_kind: str | None = None  # the kind of an `id` in the body of the request being read
 
     # --- requests --------------------------------------------------------------------------------
 
@@ -292,7 +303,7 @@ class ScenarioBuilder:
         if key == "ipAddress" and self.ent.find(value):
             return "ip"
         if key == "id" and HEX32.match(value):
-            return self.ent.kind_of_value.get(value.lower(), "customField")
+            return self.ent.kind_of_value.get(value.lower(), self._id_kind or "customField")
         if HEX32.match(value):
             return self.ent.kind_of_value.get(value.lower(), "id")
         return None
@@ -340,6 +351,27 @@ class ScenarioBuilder:
         return out
 
     # --- facts -----------------------------------------------------------------------------------
+
+    def _learn_request(self, raw: Raw) -> None:
+        """Record facts a request itself tells (whatever its answer): networks renamed, released or
+        used as a secondary NIC are the account's own; a NIC the scenario removes, the server had."""
+        parsed = parse(raw.path.split("?")[0])
+        slots = {s.kind: s.value for s in parsed.slots}
+        if "network" in slots and "server" in slots and raw.method == "DELETE" and self.ent.find(slots["server"]):
+            # a secondary NIC the scenario removes: the server had it on one of the account's networks
+            nic = self._ref("network", slots["network"])
+            self._fact("network", slots["network"], claimed=True)
+            server = self.ent.facts[self.ent.add("server", slots["server"])]
+            server.setdefault("secondaryNetworks", [])
+            if nic not in server["secondaryNetworks"]:
+                server["secondaryNetworks"].append(nic)
+        if raw.method == "POST" and parsed.template.endswith("/networks") and isinstance(raw.body, dict):
+            added = raw.body.get("networkId")
+            if isinstance(added, str) and self.ent.find(added):
+                self._fact("network", added, claimed=True)  # a secondary network: not the server's own
+        if "network" in slots and "dc" in slots and self.ent.find(slots["network"]):
+            owned = raw.method != "GET"  # renamed or released: one of the account's own (claimed) networks
+            self._fact("network", slots["network"], dc=self._dc(slots["dc"]), **({"claimed": True} if owned else {}))
 
     def _learn(self, raw: Raw) -> None:
         """Record facts about identifiers from one recorded answer (first description wins)."""
@@ -413,8 +445,28 @@ class ScenarioBuilder:
                 self._server_facts(value)
             elif "groups" in value or value.get("type") in ("default", "archive", "templates"):
                 self._group_facts(value)
+        elif isinstance(oid, str):
+            self._policy_facts(value)
         for v in value.values():
             self._walk_objects(v)
+
+    def _policy_facts(self, obj: dict) -> None:
+        """A policy or network the answer shows (known by its self link): what set-up recreates it from."""
+        self_link = next((x for x in obj.get("links") or [] if isinstance(x, dict) and x.get("rel") == "self"), None)
+        slots = parse(str(self_link.get("href", ""))).slots if self_link else ()
+        if not slots or slots[-1].kind not in SET_UP_FROM_ANSWERS or slots[-1].value.lower() != obj["id"].lower():
+            return
+        kind = slots[-1].kind
+        dc = next((x.value for x in slots if x.kind == "dc"), None) or obj.get("location")
+        facts: dict[str, Any] = {"dc": self._dc(dc), "name": obj.get("name")}
+        if kind == "alertPolicy":
+            triggers = [t for t in obj.get("triggers") or [] if isinstance(t, dict)]
+            facts["triggers"] = [{k: t.get(k) for k in ("metric", "duration", "threshold")} for t in triggers]
+            recipients = [
+                r for a in obj.get("actions") or [] for r in ((a.get("settings") or {}).get("recipients") or [])
+            ]
+            facts["recipients"] = len(recipients)
+        self._fact(kind, obj["id"], **facts)
 
     def _dc(self, value: str | None) -> str | None:
         if not value:
@@ -463,9 +515,20 @@ class ScenarioBuilder:
             if isinstance(details.get("disks"), list) and details["disks"]
             else None,
         }
+        for key, kind in (("antiAffinityPolicy", "antiAffinityPolicy"), ("cpuAutoscalePolicy", "autoscalePolicy")):
+            policy = details.get(key)
+            if isinstance(policy, dict) and isinstance(policy.get("id"), str):
+                facts[kind] = self._ref(kind, policy["id"])
+        alerts = [a["id"] for a in details.get("alertPolicies") or [] if isinstance(a, dict) and a.get("id")]
+        if alerts:
+            facts["alertPolicies"] = [self._ref("alertPolicy", a) for a in alerts]
         if isinstance(s.get("groupId"), str):
             facts["group"] = self._ref("group", s["groupId"])
             self._fact("group", s["groupId"], dc=facts["dc"])  # a server's group is in its data center
+        if self.ent.add("server", s["id"]) in self.described_at:
+            # the policies it had when first described (one set later in the scenario is not set up)
+            for kind in ("antiAffinityPolicy", "autoscalePolicy", "alertPolicies"):
+                facts.pop(kind, None)
         self._fact("server", s["id"], **facts)
         known = self.ent.facts[self.ent.add("server", s["id"])]
         if known.get("status") in ("archived", "queuedForRestore") and s.get("status") == "active":
@@ -528,6 +591,7 @@ class ScenarioBuilder:
         while known != len(self.ent.facts):  # facts name new ids (a parent group): learn about them too
             known = len(self.ent.facts)
             for i, raw in enumerate(raws):
+                self._learn_request(raw)
                 if raw.answer is not NO_BODY:
                     self._index = i
                     self._learn(raw)
@@ -574,6 +638,9 @@ class ScenarioBuilder:
         if query:
             req["query"] = query
         if raw.body not in (None, ""):
+            # `{"id": ...}` sent to a server's policy link is that policy's id
+            self._id_kind = next((k for end, k in POLICY_LINKS.items() if path.endswith(end)), None)
             req["body"] = self._body(raw.body, index)
+            self._id_kind = None
         req["family"] = family(raw.method, path)
         return req

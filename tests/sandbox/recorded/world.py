@@ -43,8 +43,12 @@ PROVISIONED_KINDS = {
     "customField",
     "loadBalancer",
     "pool",
+    "antiAffinityPolicy",
+    "alertPolicy",
+    "autoscalePolicy",
 }
-LOOKUP_KINDS = {"dc", "uuid", "ip", "snapshot", "network", "customField"}  # found, never created
+# found (or, for a network the scenario renames or releases, claimed) when first used, never made up front
+LOOKUP_KINDS = {"dc", "uuid", "ip", "snapshot", "network", "customField", "autoscalePolicy"}
 
 
 class SetupError(Exception):
@@ -375,6 +379,13 @@ class World:
         # No waiting: every request first settles the jobs whose (very short) time is up.
         self._disks(sid, facts.get("disks") or [])
         self._public_ips(sid, int(facts.get("publicIPs") or 0), int(facts.get("claimedIPs") or 0))
+        self._policies(sid, facts)
+        for ref in facts.get("secondaryNetworks") or []:
+            network = self._need(ref, "secondary network")
+            accepted = self.api.call(
+                "POST", f"/v2/servers/{self.api.alias}/{sid}/networks", json={"networkId": network}
+            )
+            self._finish_operation(accepted)
         if facts.get("snapshots"):
             self._operation("createSnapshot", {"snapshotExpirationDays": 5, "serverIds": [sid]})
         if facts.get("maintenance"):
@@ -406,6 +417,18 @@ class World:
         if set(units) - set(want):  # units the recorded server had lost: remove them again
             kept = [{"diskId": i, "sizeGB": size} for i, size in want.items()]
             self.api.call("PATCH", path, json=[{"op": "set", "member": "disks", "value": kept}])
+
+    def _policies(self, sid: str, facts: dict) -> None:
+        """The policies the recorded server followed (through its policy links)."""
+        base = f"/v2/servers/{self.api.alias}/{sid}"
+        if facts.get("antiAffinityPolicy"):
+            policy = self._need(facts["antiAffinityPolicy"], "anti-affinity policy")
+            self.api.call("PUT", f"{base}/antiAffinityPolicy", json={"id": policy})
+        if facts.get("autoscalePolicy"):
+            policy = self._need(facts["autoscalePolicy"], "autoscale policy")
+            self.api.call("PUT", f"{base}/cpuAutoscalePolicy", json={"id": policy})
+        for ref in facts.get("alertPolicies") or []:
+            self.api.call("POST", f"{base}/alertPolicies", json={"id": self._need(ref, "alert policy")})
 
     def _public_ips(self, sid: str, publics: int, claimed: int) -> None:
         """Give a server `publics` public IPs and `claimed` private addresses besides its own, as the
@@ -456,11 +479,62 @@ class World:
         return snaps[0]["links"][0]["href"].rstrip("/").rsplit("/", 1)[-1]
 
     def _make_network(self, name: str, facts: dict) -> str:
-        dc = self._need(facts.get("dc"), "data center")
+        """The data center's first deployable network; a network the scenario renames or releases was
+        one the account had claimed: a new one is claimed for it."""
+        dc = self._dc_of(facts)
+        if facts.get("claimed"):
+            return self._claim_network(dc)
         nets = self._capabilities(dc).get("deployableNetworks", [])
         if not nets:
             raise SetupError(f"data center {dc} has no network")
         return nets[0]["networkId"]
+
+    def _finish_operation(self, accepted: dict) -> dict:
+        """Read a v2-experimental operation (`{operationId, uri}`) until it ends; returns its status."""
+        status_path = re.sub(r"^https?://[^/]+", "", accepted["uri"])
+        status: dict = {}
+        for _ in range(20):  # polls mode (a lookup during the replay): each read moves it a step
+            status = self.api.call("GET", status_path)
+            if status.get("status") in ("succeeded", "failed"):
+                break
+        return status
+
+    def _claim_network(self, dc: str) -> str:
+        accepted = self.api.call("POST", f"/v2-experimental/networks/{self.api.alias}/{dc}/claim", json={})
+        status = self._finish_operation(accepted)
+        links = (status.get("summary") or {}).get("links") or []
+        network = next((x["id"] for x in links if x.get("rel") == "network" and x.get("id")), None)
+        if network is None:
+            raise SetupError(f"claiming a network in {dc} ended {status.get('status')}")
+        self.cache.pop(("caps", dc), None)  # its deployable networks changed
+        return network
+
+    def _make_antiAffinityPolicy(self, name: str, facts: dict) -> str:
+        body = {"name": str(facts.get("name") or "Replayed policy"), "location": self._dc_of(facts)}
+        return self.api.call("POST", f"/v2/antiAffinityPolicies/{self.api.alias}", json=body)["id"]
+
+    def _make_alertPolicy(self, name: str, facts: dict) -> str:
+        triggers = [t for t in facts.get("triggers") or [] if t.get("metric")]
+        recipients = ["replay@example.com"] * max(1, int(facts.get("recipients") or 1))
+        body = {
+            "name": str(facts.get("name") or "Replayed policy"),
+            "actions": [{"action": "email", "settings": {"recipients": recipients}}],
+            "triggers": triggers or [{"metric": "cpu", "duration": "00:05:00", "threshold": 80}],
+        }
+        return self.api.call("POST", f"/v2/alertPolicies/{self.api.alias}", json=body)["id"]
+
+    def _make_autoscalePolicy(self, name: str, facts: dict) -> str:
+        """Autoscale policies cannot be made through the API: one of the account's, by name if it can."""
+        if ("autoscale", "") not in self.cache:
+            self.cache["autoscale", ""] = self.api.call("GET", f"/v2/autoscalePolicies/{self.api.alias}")
+        found = self.cache["autoscale", ""]
+        items = found.get("items", []) if isinstance(found, dict) else found
+        used = set(self.values.values())
+        free = [p for p in items if p["id"].lower() not in used]
+        named = [p for p in free if p.get("name") == facts.get("name")]
+        if not (named or free):
+            raise SetupError("no free autoscale policy in the account")
+        return (named or free)[0]["id"]
 
     def _make_loadBalancer(self, name: str, facts: dict) -> str:
         dc = self._dc_of(facts)
