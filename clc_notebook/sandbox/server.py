@@ -23,13 +23,14 @@ import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import uvicorn
 
 from . import fixtures
 from .backend import Backend
-from .clock import JobClock
+from .clock import JobClock, advance_seconds, start_moment
 from .faults import FaultConfigError, Faults
 from .routes import build_app
 from .store import Store
@@ -147,6 +148,7 @@ class Sandbox:
         speed: float = 1.0,
         polls_per_step: int = 1,
         resumed_rate: float | None = None,
+        clock_start: str | datetime | None = None,
         seed: int = 0,
         token_ttl: float = 14 * 24 * 3600,
         faults: dict | None = None,
@@ -175,6 +177,7 @@ class Sandbox:
             mode=mode, speed=speed, polls_per_step=polls_per_step, resumed_rate=resumed_rate, seed=seed
         )
         self.seed = seed
+        self.clock_start = None if clock_start is None else start_moment(clock_start)
         try:
             self.faults = Faults(faults, seed=seed)
         except FaultConfigError as exc:
@@ -211,7 +214,13 @@ class Sandbox:
     def _prepare(self) -> Any:
         self.store = Store(self.state)  # ValueError naming `state` if the file is unusable
         self.backend = Backend(
-            self.store, self.clock, self.faults, token_ttl=self.token_ttl, seed=self.seed, **self.sizes
+            self.store,
+            self.clock,
+            self.faults,
+            token_ttl=self.token_ttl,
+            seed=self.seed,
+            clock_start=self.clock_start,
+            **self.sizes,
         )
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="clc-sandbox-worker")
         in_flight = _InFlight(
@@ -348,13 +357,19 @@ class Sandbox:
         speed: float | None = None,
         polls_per_step: int | None = None,
         resumed_rate: float | str | None = None,
+        advance: float | None = None,
     ) -> dict:
         """Change the job clock (None leaves a setting as it is; `resumed_rate="default"` goes back to the
-        mode's default); returns the new settings. Raises ValueError naming a bad field."""
+        mode's default) and, with `advance` (seconds), move the sandbox's "now" forward, as
+        `PUT /sandbox/clock` does; returns the new settings. Raises ValueError naming a bad field."""
         backend = self._need_backend()
+        seconds = 0.0 if advance is None else advance_seconds(advance)
         with backend.store.transaction() as db:
             backend.tick(db)
-        return self.clock.configure(mode, speed, polls_per_step, resumed_rate).as_dict()
+        settings = self.clock.configure(mode, speed, polls_per_step, resumed_rate).as_dict()
+        if seconds:
+            backend.advance_clock(seconds)
+        return settings
 
     def reset(self, servers: int | None = None, groups: int | None = None, datacenters: int | None = None) -> dict:
         """Back to the seeded account; returns the sizes used."""
