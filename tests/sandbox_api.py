@@ -36,11 +36,11 @@ def reset_sandbox(sb: Sandbox) -> None:
     """Put a running in-process sandbox back into the known state every test starts from.
 
     Seeded account (3 data centers, no synthetic servers or groups), no faults (the fault RNG reseeded),
-    `polls` mode with one status read per step at speed 1. Tokens issued before stay valid (only
+    `polls` mode with one status read per step at speed 1 (no `resumed`). Tokens issued before stay valid (only
     `expire_tokens` revokes them); a clock advanced with `advance` keeps its offset.
     """
     sb.set_faults({})
-    sb.set_clock(mode="polls", speed=1.0, polls_per_step=1)
+    sb.set_clock(mode="polls", speed=1.0, polls_per_step=1, resumed_rate="default")
     sb.reset(servers=0, groups=0, datacenters=3)
 
 

@@ -68,8 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, default="time", help="job clock: scaled seconds or status reads")
     p.add_argument("--speed", type=_positive_float, default=1.0, help="time mode: divide job durations by X")
     p.add_argument("--polls-per-step", type=_positive_int, default=1, help="polls mode: reads per status step")
+    p.add_argument(
+        "--resumed-rate",
+        type=_rate,
+        default=None,
+        help="share of jobs that go executing -> resumed -> executing (default 0.1 in time mode, 0 in polls mode)",
+    )
     p.add_argument("--clock-start", metavar="ISO", help="a new state's clock starts at this UTC date-time (then runs)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the fault injection RNG")
+    p.add_argument("--seed", type=int, default=0, help="seed of fault injection, batch answer order, resumed jobs")
     p.add_argument("--token-ttl", type=_positive_float, default=14 * 24 * 3600, help="token lifetime in seconds")
     p.add_argument("--datacenters", type=_positive_int, default=3, help="data centers in the account (default 3)")
     p.add_argument("--servers", type=_count, default=0, help="synthetic servers to generate")
@@ -131,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             mode=args.mode,
             speed=args.speed,
             polls_per_step=args.polls_per_step,
+            resumed_rate=args.resumed_rate,
             clock_start=args.clock_start,
             seed=args.seed,
             token_ttl=args.token_ttl,

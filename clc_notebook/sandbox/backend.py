@@ -35,10 +35,11 @@ class Backend:
         datacenters: int = 3,
         servers: int = 0,
         groups: int = 0,
+        seed: int = 0,
         clock_start: float | None = None,
     ) -> None:
         self.store, self.clock, self.faults = store, clock, faults
-        self.ctx = Context(store, clock, faults, Settings(token_ttl=float(token_ttl)))
+        self.ctx = Context(store, clock, faults, Settings(token_ttl=float(token_ttl), seed=seed))
         self.resources: dict[str, Any] = build(self.ctx)
         self.accounts: Accounts = self.resources[Accounts.name]
         self.sizes = {"datacenters": datacenters, "servers": servers, "groups": groups}
@@ -101,7 +102,7 @@ class Backend:
         return self.accounts.expire_tokens()
 
     def job_ledger(self) -> list[dict]:
-        """Every job, oldest first: `{id, kind, target, created, polls, outcome, settled}` (outcome is the
+        """Every job, oldest first: `{id, kind, target, targets, created, polls, outcome, settled}` (outcome is the
         decided end state, reached or not). For tests and demos; the API itself has no job listing."""
         with self.store.transaction() as db:
             return self.ctx.jobs.ledger(db)

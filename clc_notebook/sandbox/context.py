@@ -29,6 +29,7 @@ class Settings:
     """Account-wide settings the resources read."""
 
     token_ttl: float = 14 * 24 * 3600
+    seed: int = 0  # the sandbox's seed: what looks random but must be reproducible (batch answer order)
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import Backend
-from .clock import JobClock, advance_seconds
+from .clock import DEFAULT, JobClock, advance_seconds
 from .errors import BadRequest
 from .faults import FaultConfigError, Faults
 from .handling import Call
@@ -27,6 +27,7 @@ class ControlPlane:
             "mode": settings.mode,
             "speed": settings.speed,
             "polls_per_step": settings.polls_per_step,
+            "resumed_rate": settings.effective_resumed_rate,
             "version": self.version,
             "state": self.backend.store.path,
         }
@@ -77,15 +78,19 @@ class ControlPlane:
     def set_clock(self, call: Call) -> dict:
         body: Any = call.body if call.body is not None else {}
         if not isinstance(body, dict):
-            raise BadRequest("The clock body must be a JSON object {mode?, speed?, polls_per_step?}.")
-        unknown = set(body) - {"mode", "speed", "polls_per_step", "advance"}
+            raise BadRequest(
+                "The clock body must be a JSON object {mode?, speed?, polls_per_step?, resumed_rate?, advance?}."
+            )
+        unknown = set(body) - {"mode", "speed", "polls_per_step", "resumed_rate", "advance"}
         if unknown:
             raise BadRequest(f"Unknown clock field(s): {', '.join(sorted(unknown))}.")
         try:
             seconds = advance_seconds(body["advance"]) if "advance" in body else 0.0
             with self.backend.store.transaction() as db:  # settle what time mode owes before switching
                 self.backend.tick(db)
-            self.clock.configure(body.get("mode"), body.get("speed"), body.get("polls_per_step"))
+            # "resumed_rate": null goes back to the mode's default rate
+            resumed = DEFAULT if "resumed_rate" in body and body["resumed_rate"] is None else body.get("resumed_rate")
+            self.clock.configure(body.get("mode"), body.get("speed"), body.get("polls_per_step"), resumed)
             if seconds:
                 self.backend.advance_clock(seconds)
         except (ValueError, TypeError) as exc:

@@ -49,7 +49,8 @@ class Rule:
         return self.path is None or bool(self.path.search(path))
 
 
-def _rate(value: Any, where: str) -> float:
+def share(value: Any, where: str) -> float:
+    """A number between 0 and 1 (a rate); raises FaultConfigError (a ValueError) naming `where`."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise FaultConfigError(f"{where}: must be a number between 0 and 1")
     try:
@@ -79,7 +80,7 @@ def _rule(item: Any, where: str, with_status: bool) -> Rule:
     unknown = set(item) - {"rate", "status", "methods", "path", "after"}
     if unknown:
         raise FaultConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-    rule = Rule(rate=_rate(item.get("rate", 0), f"{where}.rate"), raw=dict(item))
+    rule = Rule(rate=share(item.get("rate", 0), f"{where}.rate"), raw=dict(item))
     if with_status:
         status = item.get("status", 503)
         if isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599:
@@ -134,9 +135,9 @@ class Faults:
         if spikes is not None:
             if not isinstance(spikes, dict):
                 raise FaultConfigError("spikes: must be an object {rate, ms}")
-            spike_rate = _rate(spikes.get("rate", 0), "spikes.rate")
+            spike_rate = share(spikes.get("rate", 0), "spikes.rate")
             spike_ms = _non_negative(spikes.get("ms", 0), "spikes.ms")
-        job_rate = _rate(config.get("job_failure_rate", 0), "job_failure_rate")
+        job_rate = share(config.get("job_failure_rate", 0), "job_failure_rate")
         normalized = json.loads(json.dumps(config))
         with self._lock:
             self.config = normalized

@@ -61,6 +61,21 @@ TEMPLATES = [
     ("UBUNTU-14-64-TEMPLATE", "ubuntu14_64Bit", "Ubuntu 14 64-bit", "Ubuntu 14 | 64-bit", 17, False),
 ]
 
+# What deployment capabilities list per template, as recorded in data centers with hyperscale and
+# managed services (RHEL and Windows offered a managed OS and backup there; CentOS and Ubuntu did not).
+MANAGED_TEMPLATE_CAPABILITIES = ("hyperscale", "managedOS", "cpuAutoscale", "importVM", "managedBackup")
+TEMPLATE_CAPABILITIES = {
+    "RHEL-6-64-TEMPLATE": MANAGED_TEMPLATE_CAPABILITIES,
+    "WIN2012R2DTC-64": MANAGED_TEMPLATE_CAPABILITIES,
+}
+PLAIN_TEMPLATE_CAPABILITIES = ("hyperscale", "cpuAutoscale")
+
+
+def template_capabilities(name: str) -> tuple[str, ...]:
+    """The capabilities of the template `name` (any template the table does not name: the plain ones)."""
+    return TEMPLATE_CAPABILITIES.get(name.upper(), PLAIN_TEMPLATE_CAPABILITIES)
+
+
 IMPORTABLE_OS_TYPES = [
     {
         "id": 38,

@@ -29,9 +29,15 @@ class Job:
     alias: str
     dc: str
     kind: str
-    target: str  # the server id or group id the job acts on
+    target: str  # the server id or group id the job acts on (a batch's first server: see `targets`)
     params: dict[str, Any]  # what the rule stored when it queued the job (always "by": the user)
     outcome: str  # "succeeded" or "failed", decided when queued
+
+    @property
+    def targets(self) -> list[str]:
+        """Every server or group the job acts on: a batch operation's job covers several servers
+        (`params["servers"]`), any other job its `target` alone."""
+        return list(self.params.get("servers") or [self.target])
 
     @property
     def succeeded(self) -> bool:
@@ -104,10 +110,13 @@ class JobQueue:
             kind.effect(db, Job.from_row(row))
 
     def ledger(self, db: sqlite3.Connection) -> list[dict]:
-        """Every job, oldest first: `{id, kind, target, created, polls, outcome, settled}`."""
+        """Every job, oldest first: `{id, kind, target, targets, created, polls, outcome, settled}`
+        (`targets`: every server a batch operation's job covers; `[target]` for any other job)."""
         return [
-            {**dict(r), "settled": bool(r["settled"])}
-            for r in db.execute(
-                "SELECT id, kind, target, created, polls, outcome, settled FROM jobs ORDER BY created, id"
-            )
+            {
+                **{k: r[k] for k in ("id", "kind", "target", "created", "polls", "outcome", "settled")},
+                "targets": Job.from_row(r).targets,
+                "settled": bool(r["settled"]),
+            }
+            for r in db.execute("SELECT * FROM jobs ORDER BY created, id")
         ]

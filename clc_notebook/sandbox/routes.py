@@ -64,7 +64,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 class CanonicalPath:
-    """ASGI middleware: match the API's fixed path words in any case (`/v2/Servers/...`), as IIS did."""
+    """ASGI middleware, for every API path (`/v2...`), so that each route, present or future, gets it:
+    match the fixed path words in any case (`/v2/Servers/...`), as IIS did, and answer a path with a
+    trailing slash as the path without it (`POST /v2/servers/{alias}/`, as the official Node SDK sends
+    it, was answered 202 by production, where Starlette would redirect with a 307)."""
 
     def __init__(self, app: ASGIApp, words: set[str]) -> None:
         self.app = app
@@ -72,10 +75,12 @@ class CanonicalPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"][:3].lower() == "/v2":
-            parts = scope["path"].split("/")
-            fixed = [self.words.get(p.lower(), p) for p in parts]
-            if fixed != parts:
-                scope = dict(scope, path="/".join(fixed))
+            path = scope["path"]
+            trimmed = path.rstrip("/") or "/"
+            parts = trimmed.split("/")
+            fixed = "/".join(self.words.get(p.lower(), p) for p in parts)
+            if fixed != path:
+                scope = dict(scope, path=fixed)
         await self.app(scope, receive, send)
 
 

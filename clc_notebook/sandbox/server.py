@@ -147,6 +147,7 @@ class Sandbox:
         mode: str = "time",
         speed: float = 1.0,
         polls_per_step: int = 1,
+        resumed_rate: float | None = None,
         clock_start: str | datetime | None = None,
         seed: int = 0,
         token_ttl: float = 14 * 24 * 3600,
@@ -172,7 +173,10 @@ class Sandbox:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: must be an integer >= {low}")
         self.host, self.port, self.state = host, port, state
-        self.clock = JobClock(mode=mode, speed=speed, polls_per_step=polls_per_step)
+        self.clock = JobClock(
+            mode=mode, speed=speed, polls_per_step=polls_per_step, resumed_rate=resumed_rate, seed=seed
+        )
+        self.seed = seed
         self.clock_start = None if clock_start is None else start_moment(clock_start)
         try:
             self.faults = Faults(faults, seed=seed)
@@ -210,7 +214,13 @@ class Sandbox:
     def _prepare(self) -> Any:
         self.store = Store(self.state)  # ValueError naming `state` if the file is unusable
         self.backend = Backend(
-            self.store, self.clock, self.faults, token_ttl=self.token_ttl, clock_start=self.clock_start, **self.sizes
+            self.store,
+            self.clock,
+            self.faults,
+            token_ttl=self.token_ttl,
+            seed=self.seed,
+            clock_start=self.clock_start,
+            **self.sizes,
         )
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="clc-sandbox-worker")
         in_flight = _InFlight(
@@ -346,15 +356,17 @@ class Sandbox:
         mode: str | None = None,
         speed: float | None = None,
         polls_per_step: int | None = None,
+        resumed_rate: float | str | None = None,
         advance: float | None = None,
     ) -> dict:
-        """Change the job clock and, with `advance` (seconds), move the sandbox's "now" forward, as
+        """Change the job clock (None leaves a setting as it is; `resumed_rate="default"` goes back to the
+        mode's default) and, with `advance` (seconds), move the sandbox's "now" forward, as
         `PUT /sandbox/clock` does; returns the new settings. Raises ValueError naming a bad field."""
         backend = self._need_backend()
         seconds = 0.0 if advance is None else advance_seconds(advance)
         with backend.store.transaction() as db:
             backend.tick(db)
-        settings = self.clock.configure(mode, speed, polls_per_step).as_dict()
+        settings = self.clock.configure(mode, speed, polls_per_step, resumed_rate).as_dict()
         if seconds:
             backend.advance_clock(seconds)
         return settings
@@ -364,7 +376,8 @@ class Sandbox:
         return self._need_backend().reset(datacenters=datacenters, servers=servers, groups=groups)
 
     def jobs(self) -> list[dict]:
-        """The job ledger, oldest first (`GET /sandbox/jobs`): id, kind, target, created, polls, outcome, settled."""
+        """The job ledger, oldest first (`GET /sandbox/jobs`): id, kind, target, targets, created, polls,
+        outcome, settled."""
         return self._need_backend().job_ledger()
 
     def expire_tokens(self) -> int:

@@ -187,3 +187,66 @@ def test_wait_rejects_bad_arguments(s, built):
         job.wait(timeout=-1)
     with pytest.raises(ValueError):
         job.wait(poll=0)
+
+
+# -- batches as production answered them: one status id per request, items in no given order -------
+
+
+def _servers(s, group, names):
+    builds = clc.JobSet([_create(s, group, name=name) for name in names]).wait(timeout=30)
+    return [job.server_id for job in builds]
+
+
+def _status_reads(s, job_id):
+    return [row for row in s.history.to_dict("records") if row["path"].endswith(f"/status/{job_id}")]
+
+
+def test_a_batch_is_one_job_matched_to_its_servers_by_id(s, default_group):
+    ids = _servers(s, default_group, ["a", "b", "c"])
+    jobs = s.power_off(ids[::-1])
+    # the sandbox answers as production did: one status id for the request, the items in another
+    # order than the request's; each job is the server the answer names, never the one at its position
+    assert len({job.id for job in jobs}) == 1
+    assert sorted(job.server_id for job in jobs) == sorted(ids) and [job.server_id for job in jobs] != ids[::-1]
+    assert all(job.name == f"power_off {job.server_id}" for job in jobs)
+    jobs.wait(timeout=30)
+    assert len(_status_reads(s, jobs[0].id)) == jobs.report.rounds == 3  # one read a round serves the three
+    summary = jobs.summary()  # still one row per server
+    assert sorted(summary["server_id"]) == sorted(ids) and summary["succeeded"].all()
+    assert summary["id"].nunique() == 1 and len(summary) == 3
+    states = s.servers().set_index("id")["power_state"]
+    assert {states[sid] for sid in ids} == {"stopped"}
+
+
+def test_a_failed_batch_job_fails_every_server_it_covers(s, default_group, control):
+    ids = _servers(s, default_group, ["f1", "f2"])
+    control("PUT", "faults", {"job_failure_rate": 1.0})
+    jobs = s.reboot(ids)
+    with pytest.raises(clc.JobFailedError) as info:
+        jobs.wait(timeout=30)
+    assert sorted(job.server_id for job in jobs.failed_jobs) == sorted(ids)
+    assert "2 of 2 job(s) failed" in str(info.value) and all(sid in str(info.value) for sid in ids)
+    assert not jobs.summary()["succeeded"].any()
+
+
+def test_a_server_named_twice_is_one_job(s, default_group):
+    [sid] = _servers(s, default_group, ["twice"])
+    jobs = s.pause([sid, sid.upper()])
+    assert [job.server_id for job in jobs] == [sid]
+    assert jobs.wait(timeout=30).succeeded
+
+
+def test_resumed_is_still_running_on_the_sandbox(s, default_group, control):
+    # production's jobs went executing -> resumed -> executing; the sandbox does when asked (polls mode)
+    control("PUT", "clock", {"resumed_rate": 1.0})
+    job = _create(s, default_group, name="res")
+    seen = []
+    job.wait(timeout=30, poll=0.01, progress=lambda j, status, elapsed: seen.append((status, j.done)))
+    assert seen == [
+        ("notStarted", False),
+        ("executing", False),
+        ("resumed", False),
+        ("executing", False),
+        ("succeeded", True),
+    ]
+    assert job.succeeded and job.server()["status"] == "active"

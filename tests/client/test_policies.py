@@ -35,7 +35,7 @@ def test_anti_affinity_policies_lifecycle(s):
         s.delete_anti_affinity_policy("Spread")
     assert "East" in str(err.value)
     with pytest.raises(clc.ValidationError) as err:
-        s.create_anti_affinity_policy("East")  # taken: the API says so, naming the field
+        s.create_anti_affinity_policy("East", dc="va1")  # taken in its data center: the API says so
     assert "body.name" in err.value.model_state
 
 

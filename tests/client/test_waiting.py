@@ -93,8 +93,8 @@ def test_a_jobset_deadline_bounds_the_whole_wait_and_every_job_stays_waitable(s,
 
 def test_jobs_sharing_one_status_id_are_read_once_per_round(s, built):
     """A batch operation may answer one status id for all its servers: one read per round serves
-    every job of that id, matched by id (the sandbox gives one id per server, so the shared id is
-    made here from a real one)."""
+    every job of that id, matched by id (here the jobs sharing a real id are made by hand, for two
+    servers that do not exist; test_jobs.py has the sandbox's own batches, one id per request)."""
     shared = s.reboot(built.id)[0].id
     jobs = clc.JobSet([clc.Job(s, shared, kind="reboot", server_id=sid) for sid in ("wa1aliasa01", "wa1aliasb01")])
     seen = []
@@ -115,7 +115,8 @@ def offline(fast):
 
 @responses.activate
 def test_resumed_counts_as_still_running(offline):
-    """Production jobs may go executing -> resumed -> executing before they end (the sandbox does not)."""
+    """Production jobs may go executing -> resumed -> executing before they end (an offline session:
+    the answers are written here; test_jobs.py has the sandbox's own resumed jobs)."""
     url = "http://127.0.0.1:9/v2/operations/ALIAS/status/wa1-7"
     for status in ("executing", "resumed", "executing", "succeeded"):
         responses.get(url, json={"status": status})

@@ -19,7 +19,7 @@ SERVER_PASSWORD = "Xq7!build-Secret"
 # what a bearer token looks like in text: a JWT, or the header/JSON key followed by a long value
 TOKEN_SHAPES = [
     re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-    re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{64}(?![A-Za-z0-9_-])"),  # the sandbox's token_urlsafe(48)
+    re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{64}(?![A-Za-z0-9_-])"),  # an opaque 64-character token
     re.compile(r"Bearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}"),
     re.compile(r'"?bearerToken"?\s*[:=]\s*"?(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}'),
 ]

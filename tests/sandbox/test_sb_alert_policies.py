@@ -42,11 +42,15 @@ def test_create_answers_201_with_location_and_the_recorded_shape(api):
     assert list(got) == ["id", "name", "actions", "links", "triggers"]
     assert got["actions"] == [{"action": "email", "settings": {"recipients": ["ops@example.com"]}}]
     assert got["links"] == [{"rel": "self", "href": r.headers["Location"], "verbs": ["GET", "DELETE", "PUT"]}]
-    # the threshold comes back a float whatever was sent, as production answered
-    assert got["triggers"] == [{"metric": "cpu", "duration": "00:05:00", "threshold": 90.0}]
-    assert isinstance(got["triggers"][0]["threshold"], float)
-    assert api.ok_json("GET", r.headers["Location"]) == got
-    assert api.ok_json("GET", POLICIES)["items"] == [got]
+    # as recorded: the create answer echoes the threshold as sent (90), every later read says 90.0
+    assert got["triggers"] == [{"metric": "cpu", "duration": "00:05:00", "threshold": 90}]
+    assert isinstance(got["triggers"][0]["threshold"], int)
+    read = api.ok_json("GET", r.headers["Location"])
+    assert read == {**got, "triggers": [{"metric": "cpu", "duration": "00:05:00", "threshold": 90.0}]}
+    assert isinstance(read["triggers"][0]["threshold"], float)
+    assert api.ok_json("GET", POLICIES)["items"] == [read]
+    sent_float = api.post(POLICIES, json=body(name="Memory", metric="memory", threshold=50.0)).json()
+    assert isinstance(sent_float["triggers"][0]["threshold"], float)
 
 
 @pytest.mark.parametrize(

@@ -59,7 +59,7 @@ def test_bad_policies_name_every_field_and_create_nothing(api, policy):
         ({}, {"body.name", "body.location"}),
         ({"name": "x", "location": "XX9"}, {"body.location"}),
         ({"name": "", "location": "WA1"}, {"body.name"}),
-        ({"name": "WEB SPREAD", "location": "VA1"}, {"body.name"}),  # taken, in any case
+        ({"name": "WEB SPREAD", "location": "WA1"}, {"body.name"}),  # taken in its data center, in any case
         ({"name": "y" * 101, "location": "WA1"}, {"body.name"}),
     ):
         r = api.post(POLICIES, json=body)
@@ -67,6 +67,13 @@ def test_bad_policies_name_every_field_and_create_nothing(api, policy):
         assert set(r.json()["modelState"]) == fields, (body, r.json())
     assert api.post(POLICIES, json=["name"]).status_code == 400
     assert [p["id"] for p in api.ok_json("GET", POLICIES)["items"]] == [policy["id"]]
+
+
+def test_the_same_name_is_taken_in_another_data_center(api, policy):
+    # recorded: "My Policy" created in DE1, then in CA2: 201 both times
+    r = api.post(POLICIES, json={"name": policy["name"], "location": "VA1"})
+    assert r.status_code == 201 and r.json()["location"] == "VA1"
+    assert sorted(p["location"] for p in api.ok_json("GET", POLICIES)["items"]) == ["VA1", "WA1"]
 
 
 def test_rename_answers_the_policy_and_keeps_its_location(api, policy):

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import re
+
 import pytest
 import requests
 from sandbox_api import ALIAS, NETWORK, ROOT, rels
@@ -18,6 +24,50 @@ def test_login_shape_and_random_tokens(sandbox):
     assert set(first) == {"userName", "accountAlias", "locationAlias", "roles", "bearerToken"}
     assert first["bearerToken"] != second["bearerToken"]
     assert "mypassword" not in first["bearerToken"] and len(first["bearerToken"]) >= 40
+
+
+def _claims(token: str) -> tuple[dict, dict]:
+    header, payload, _ = token.split(".")
+    return tuple(json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in (header, payload))
+
+
+def test_tokens_are_jwts_with_the_recorded_claims(sandbox):
+    answer = requests.post(
+        f"{sandbox.url}/v2/authentication/login", json={"username": "demouser1", "password": "mypassword"}
+    ).json()
+    token = answer["bearerToken"]
+    assert re.fullmatch(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]{43}", token)
+    header, claims = _claims(token)
+    assert header == {"typ": "JWT", "alg": "HS256"}
+    assert set(claims) == {
+        "unique_name",
+        "role",
+        "urn:tier3:account-alias",
+        "urn:tier3:location-alias",
+        "iss",
+        "aud",
+        "nbf",
+        "exp",
+        "jti",
+    }
+    assert (claims["unique_name"], claims["role"]) == ("demouser1", answer["roles"])
+    assert (claims["urn:tier3:account-alias"], claims["urn:tier3:location-alias"]) == ("ALIAS", "WA1")
+    assert (claims["iss"], claims["aud"]) == ("urn:api-tier3", "urn:tier3-users")
+    assert claims["exp"] - claims["nbf"] == 14 * 24 * 3600  # as recorded: 1,209,600 s
+    # signed (HS256) with the sandbox's own secret
+    signed, _, signature = token.rpartition(".")
+    mac = hmac.new(sandbox.backend.accounts._secret, signed.encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64encode(mac).rstrip(b"=").decode() == signature
+
+
+def test_a_token_is_valid_only_as_issued(api):
+    # the sandbox checks tokens against its store: a token changed in any part is refused
+    header, payload, signature = api.token.split(".")
+    _, claims = _claims(api.token)
+    longer = base64.urlsafe_b64encode(json.dumps({**claims, "exp": claims["exp"] + 10**6}).encode()).rstrip(b"=")
+    for forged in (f"{header}.{longer.decode()}.{signature}", f"{header}.{payload}.{signature[:-2]}AA"):
+        assert api.get(f"/v2/datacenters/{ALIAS}", token=forged).status_code == 401
+    assert api.get(f"/v2/datacenters/{ALIAS}").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -111,6 +161,28 @@ def test_datacenter_list(api):
     assert rels(with_groups[1])["group"]["name"] == "VA1 Hardware"
 
 
+def test_datacenter_links_as_recorded(api):
+    links = api.get(f"/v2/datacenters/{ALIAS}/wa1", params={"groupLinks": "true"}).json()["links"]
+    # no bareMetalCapabilities link: production had none, and this sandbox has no bare metal
+    assert [(link["rel"], link.get("verbs", [])) for link in links] == [
+        ("self", []),
+        ("deploymentCapabilities", []),
+        ("loadBalancers", ["GET", "POST"]),
+        ("computeLimits", ["GET", "POST"]),
+        ("networkLimits", ["GET"]),
+        ("availableOvfs", ["GET"]),
+        ("group", []),
+        ("createGroup", ["POST"]),
+        ("createServer", ["POST"]),
+        ("defaults", ["GET", "POST"]),
+        ("billing", []),
+        ("statistics", []),
+        ("upcomingScheduledActivities", []),
+        ("horizontalAutoscalePolicyMapping", ["GET", "PUT", "DELETE"]),
+        ("scheduledActivities", ["GET", "POST"]),
+    ]
+
+
 def test_datacenter_get_group_links_only_on_request(api):
     assert "group" not in rels(api.get(f"/v2/datacenters/{ALIAS}/WA1").json())
     assert "group" not in rels(api.get(f"/v2/datacenters/{ALIAS}/WA1?groupLinks=false").json())
@@ -134,6 +206,13 @@ def test_deployment_capabilities_shape(api):
         assert set(template) >= {"name", "osType", "description", "storageSizeGB", "capabilities", "reservedDrivePaths"}
     win = next(t for t in caps["templates"] if t["name"] == "WIN2012R2DTC-64")
     assert win["reservedDrivePaths"] == ["a", "b", "c", "d"] and win["drivePathLength"] == 1
+    # capabilities as recorded: RHEL and Windows offered a managed OS and backup, CentOS and Ubuntu not
+    capabilities = {t["name"]: t["capabilities"] for t in caps["templates"]}
+    managed = ["hyperscale", "managedOS", "cpuAutoscale", "importVM", "managedBackup"]
+    assert capabilities["RHEL-6-64-TEMPLATE"] == capabilities["WIN2012R2DTC-64"] == managed
+    assert (
+        capabilities["CENTOS-6-64-TEMPLATE"] == capabilities["UBUNTU-14-64-TEMPLATE"] == ["hyperscale", "cpuAutoscale"]
+    )
     va1 = api.get(f"/v2/datacenters/{ALIAS}/va1/deploymentCapabilities").json()
     assert va1["deployableNetworks"][0]["networkId"] != NETWORK
 

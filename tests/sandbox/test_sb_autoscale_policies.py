@@ -43,11 +43,11 @@ def test_a_servers_policy_is_set_read_and_cleared(api, policy):
     assert api.get(mapping).status_code == 404
     r = api.put(mapping, json={"id": policy["id"]})
     assert r.status_code == 200
-    expected = {
-        "id": policy["id"],
-        "links": [{"rel": "self", "href": f"/v2/servers/ALIAS/{server['id']}/cpuAutoscalePolicy"}],
-    }
+    expected = {"id": policy["id"], "links": [{"rel": "self", "href": mapping}]}
     assert r.json() == expected and api.ok_json("GET", mapping) == expected
+    # the self link is the path as the request wrote it (recorded: `/v2/servers/ALTD/GB1ALTDSRV101/...`)
+    written = f"/v2/servers/ALIAS/{server['id'].upper()}/cpuAutoscalePolicy"
+    assert api.ok_json("GET", written)["links"] == [{"rel": "self", "href": written}]
     details = api.ok_json("GET", f"/v2/servers/{ALIAS}/{server['id']}")["details"]
     assert details["cpuAutoscalePolicy"] == {"id": policy["id"], "links": [policy["links"][0]]}
     assert api.delete(mapping).status_code == 204

@@ -24,7 +24,11 @@ def test_root_group_links_and_system_children(api):
     assert rels(archive)["self"]["verbs"] == ["GET", "PATCH"]
     assert rels(templates)["parentGroup"]["id"] == ROOT
     assert rels(default)["self"]["verbs"] == ["GET", "PATCH", "DELETE"]
-    assert "archiveGroupAction" in rels(default)
+    # production listed the archive action without verbs
+    assert rels(default)["archiveGroupAction"] == {
+        "rel": "archiveGroupAction",
+        "href": f"/v2/groups/alias/{DEFAULT_GROUP}/archive",
+    }
     assert set(root["changeInfo"]) == {"createdBy", "createdDate", "modifiedBy", "modifiedDate"}
     assert root["customFields"] == []
 
@@ -66,6 +70,20 @@ def test_archived_servers_are_not_counted(api):
     assert root["serversCount"] == 0
     archive = root["groups"][0]
     assert archive["serversCount"] == 0 and [s["id"] for s in archive["servers"]] == [server["id"]]
+
+
+def test_detailed_listing_shows_archived_servers_with_power_state_and_storage_only(api):
+    server = api.create_server()
+    ip = api.post(f"/v2/servers/{ALIAS}/{server['id']}/publicIPAddresses", json={"ports": [{"protocol": "TCP"}]})
+    api.wait(ip.json()["href"])
+    r = api.post(f"/v2/operations/{ALIAS}/servers/archive", json=[server["id"]])
+    api.wait(r.json()[0]["links"][0]["href"])
+    [listed] = api.group(ARCHIVE_GROUP, detailed=True)["servers"]
+    assert listed["status"] == "archived" and listed["details"] == {"powerState": "stopped", "storageGB": 17}
+    assert [link["rel"] for link in listed["links"]] == ["self", "group", "account", "billing", "restore", "delete"]
+    # Get Server itself still has the full details and its public IP link (as production's did)
+    got = api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()
+    assert got["details"]["diskCount"] == 3 and "publicIPAddress" in rels(got)
 
 
 def test_unknown_group_is_404_with_message(api):

@@ -10,6 +10,8 @@ import pytest
 import requests
 from sandbox_api import ALIAS, Api, rels, server_body
 
+from clc_notebook.sandbox.clock import JobClock
+
 
 @pytest.fixture
 def slow_sandbox(new_sandbox):
@@ -71,9 +73,45 @@ def test_polls_mode_one_step_per_read(api):
 
 def test_polls_per_step(sandbox, api):
     r = requests.put(f"{sandbox.url}/sandbox/clock", json={"polls_per_step": 3})
-    assert r.json() == {"mode": "polls", "speed": 1.0, "polls_per_step": 3}
+    assert r.json() == {"mode": "polls", "speed": 1.0, "polls_per_step": 3, "resumed_rate": None}
     href = rels(api.post(f"/v2/servers/{ALIAS}", json=server_body()).json())["status"]["href"]
     assert [api.get(href).json()["status"] for _ in range(7)] == ["notStarted"] * 3 + ["executing"] * 3 + ["succeeded"]
+
+
+def test_time_mode_a_resumed_job_goes_executing_resumed_executing(new_sandbox):
+    # production's jobs sometimes did; here a share `resumed_rate` of the jobs does (all of them at 1)
+    sb = new_sandbox(mode="time", speed=0.001, resumed_rate=1.0)
+    api = Api(sb)
+    href = rels(api.post(f"/v2/servers/{ALIAS}", json=server_body()).json())["status"]["href"]
+    seen = [api.get(href).json()["status"]]
+    for seconds in (1000, 1000, 1500, 1500):  # 20 %, 40 %, 70 %, 100 % of the 5 s build
+        _advance(sb, seconds)
+        seen.append(api.get(href).json()["status"])
+    assert seen == ["notStarted", "executing", "resumed", "executing", "succeeded"]
+
+
+def test_polls_mode_resumed_only_when_asked(sandbox, api):
+    def statuses() -> list[str]:
+        return api.wait(rels(api.post(f"/v2/servers/{ALIAS}", json=server_body()).json())["status"]["href"])
+
+    assert sandbox.set_clock()["resumed_rate"] is None and statuses() == ["notStarted", "executing", "succeeded"]
+    r = requests.put(f"{sandbox.url}/sandbox/clock", json={"resumed_rate": 1})
+    assert r.status_code == 200 and r.json()["resumed_rate"] == 1.0
+    assert statuses() == ["notStarted", "executing", "resumed", "executing", "succeeded"]
+    r = requests.put(f"{sandbox.url}/sandbox/clock", json={"resumed_rate": None})  # back to the default
+    assert r.json()["resumed_rate"] is None and statuses() == ["notStarted", "executing", "succeeded"]
+
+
+def test_which_jobs_resume_is_seeded_and_the_time_mode_default_is_modest():
+    def resuming(clock: JobClock) -> list[bool]:
+        return [clock.resumes(f"wa1-{n}") for n in range(100001, 102001)]
+
+    time_mode = resuming(JobClock(mode="time", seed=7))
+    assert time_mode == resuming(JobClock(mode="time", seed=7))  # reproducible
+    assert time_mode != resuming(JobClock(mode="time", seed=8))
+    assert 0.07 < sum(time_mode) / len(time_mode) < 0.13  # DEFAULT_RESUMED_RATE = 0.1
+    assert not any(resuming(JobClock(mode="polls", seed=7)))
+    assert 0.45 < sum(resuming(JobClock(mode="polls", seed=7, resumed_rate=0.5))) / 2000 < 0.55
 
 
 def test_a_job_nobody_reads_does_not_move(api):
@@ -151,6 +189,8 @@ def test_switching_to_time_mode_finishes_old_jobs(sandbox, api):
         {"speed": "fast"},
         {"polls_per_step": 0},
         {"polls_per_step": 1.5},
+        {"resumed_rate": 1.5},
+        {"resumed_rate": "often"},
         {"advance": -1},
         {"colour": 1},
         [1],
@@ -159,7 +199,12 @@ def test_switching_to_time_mode_finishes_old_jobs(sandbox, api):
 def test_bad_clock_settings_are_400(sandbox, payload):
     r = requests.put(f"{sandbox.url}/sandbox/clock", json=payload)
     assert r.status_code == 400 and r.json()["message"]
-    assert requests.get(f"{sandbox.url}/sandbox/clock").json() == {"mode": "polls", "speed": 1.0, "polls_per_step": 1}
+    assert requests.get(f"{sandbox.url}/sandbox/clock").json() == {
+        "mode": "polls",
+        "speed": 1.0,
+        "polls_per_step": 1,
+        "resumed_rate": None,
+    }
 
 
 def test_time_mode_every_call_settles_what_is_due_first(slow_sandbox):

@@ -102,6 +102,28 @@ def test_a_public_ip_shows_as_public_mapped_on_the_servers_network(api):
     }
 
 
+def test_the_private_address_a_public_ip_claimed_is_taken_on_the_network(api):
+    # a public IP added without internalIPAddress claims a new private address (as recorded); it is
+    # listed as the server's and is not handed out again, also after the public IP is removed
+    server = api.create_server()
+    base = f"/v2/servers/{ALIAS}/{server['id']}/publicIPAddresses"
+    assert api.wait(api.post(base, json={"ports": [{"protocol": "TCP", "port": 80}]}).json()["href"])[-1] == "succeeded"
+    own, mapped = api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()["details"]["ipAddresses"]
+    api.wait(api.delete(f"{base}/{mapped['public']}").json()["href"])
+    claimed = api.ok_json("GET", f"{NETS}/WA1/{NETWORK}/ipAddresses", params={"type": "claimed"})
+    mine = {a["address"]: a for a in claimed if a["server"] == server["name"]}
+    assert set(mine) == {own["internal"], mapped["internal"]}
+    assert mine[mapped["internal"]] == {
+        "address": mapped["internal"],
+        "claimed": True,
+        "primary": False,
+        "server": server["name"],
+        "type": "private",
+    }
+    other = api.create_server(name="next")
+    assert other["details"]["ipAddresses"][0]["internal"] not in mine
+
+
 def test_claim_is_an_operation_whose_status_links_the_new_network(api, sb):
     before = {n["id"] for n in api.ok_json("GET", f"{NETS}/WA1")}
     r = api.post(f"{NETS}/WA1/claim", json={})

@@ -36,6 +36,13 @@ def test_power_cycle_through_every_state(api):
     assert _run(api, "powerOff", sid)["powerState"] == "stopped"
 
 
+def test_reboot_of_a_paused_server_starts_it(api):
+    # production queued it (the recordings: a paused server read `started` after the reboot)
+    sid = api.create_server()["id"]
+    assert _run(api, "pause", sid)["powerState"] == "paused"
+    assert _run(api, "reboot", sid)["powerState"] == "started"
+
+
 def test_power_state_changes_only_when_the_job_ends(api):
     sid = api.create_server()["id"]
     [item] = _op(api, "powerOff", [sid])
@@ -83,14 +90,67 @@ def test_set_maintenance_with_string_flags(api):
     assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["inMaintenanceMode"] is True
 
 
-def test_results_follow_request_order_with_unknown_and_building_servers(api):
+def _by_server(items: list[dict]) -> dict[str, dict]:
+    return {item["server"]: item for item in items}
+
+
+def test_one_item_per_server_with_unknown_and_building_servers(api):
     ready = api.create_server()["id"]
     building = api.create_server(wait=False)["id"]
-    items = _op(api, "reboot", ["WA1ALIASNOPE01", ready, building])
-    assert [i["server"] for i in items] == ["wa1aliasnope01", ready, building]
-    assert [i["isQueued"] for i in items] == [False, True, False]
-    assert items[0]["errorMessage"] == NOT_QUEUED and items[2]["errorMessage"] == NOT_QUEUED
-    assert items[1]["links"][0]["rel"] == "status" and "errorMessage" not in items[1]
+    items = _by_server(_op(api, "reboot", ["WA1ALIASNOPE01", ready, building]))
+    assert set(items) == {"wa1aliasnope01", ready, building}
+    assert items["wa1aliasnope01"] == {"server": "wa1aliasnope01", "isQueued": False, "errorMessage": NOT_QUEUED}
+    assert items[building] == {"server": building, "isQueued": False, "errorMessage": NOT_QUEUED}
+    assert items[ready]["isQueued"] is True and items[ready]["links"][0]["rel"] == "status"
+    assert "errorMessage" not in items[ready]
+
+
+def test_a_batch_is_one_job_shared_by_every_queued_server(sandbox, api):
+    # production answered every item of a request with the same status id (recorded 20 of 20 times)
+    ids = [api.create_server()["id"] for _ in range(3)]
+    items = _op(api, "powerOff", ids)
+    links = {item["links"][0]["id"] for item in items}
+    assert len(links) == 1 and {item["server"] for item in items} == set(ids)
+    [job] = [j for j in sandbox.jobs() if j["id"] in links]
+    assert job["kind"] == "powerOff" and sorted(job["targets"]) == sorted(ids)
+    # nothing changes until that one job ends; then every server has changed
+    assert {api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["powerState"] for sid in ids} == {"started"}
+    assert api.wait(items[0]["links"][0]["href"])[-1] == "succeeded"
+    assert {api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["powerState"] for sid in ids} == {"stopped"}
+
+
+def test_a_server_named_twice_is_answered_once(api):
+    # recorded: a reboot of 16 ids (8 servers, each twice) was answered with 8 items
+    a, b = api.create_server()["id"], api.create_server()["id"]
+    items = _op(api, "reboot", [a, b.upper(), a.upper(), b])
+    assert sorted(item["server"] for item in items) == sorted([a, b])
+
+
+def test_answers_are_not_in_request_order_but_reproducible(sandbox, api):
+    # recorded: 19 of 20 multi-server answers came in another order than the request's; here the order
+    # is drawn from the sandbox's seed (a rerun answers the same), and is never the request's
+    def order(op: str, ids: list[str]) -> list[str]:
+        return [item["server"] for item in _op(api, op, ids)]
+
+    ids = [api.create_server()["id"] for _ in range(4)]
+    first = order("startMaintenance", ids)
+    assert sorted(first) == sorted(ids) and first != ids
+    assert order("pause", ids[::-1]) != ids[::-1]
+    assert order("reboot", ids[:2]) == ids[1::-1]  # two servers: always the other way round
+    sandbox.reset(servers=0, groups=0, datacenters=3)
+    assert [api.create_server()["id"] for _ in range(4)] == ids
+    assert order("startMaintenance", ids) == first  # the same request on the same state: the same order
+
+
+def test_set_maintenance_is_one_job_for_both_directions(sandbox, api):
+    on, off = api.create_server()["id"], api.create_server()["id"]
+    _run(api, "startMaintenance", off)
+    body = {"servers": [{"id": on, "inMaintenanceMode": True}, {"id": off, "inMaintenanceMode": False}]}
+    items = api.post(f"/v2/operations/{ALIAS}/servers/setMaintenance", json=body).json()
+    assert len({item["links"][0]["id"] for item in items}) == 1
+    api.wait(items[0]["links"][0]["href"])
+    assert api.get(f"/v2/servers/{ALIAS}/{on}").json()["details"]["inMaintenanceMode"] is True
+    assert api.get(f"/v2/servers/{ALIAS}/{off}").json()["details"]["inMaintenanceMode"] is False
 
 
 def test_operation_body_must_be_a_bare_array(api):
@@ -118,7 +178,8 @@ def test_archive_moves_to_archive_group(api):
     assert server["status"] == "archived" and server["groupId"] == ARCHIVE_GROUP
     d = server["details"]
     assert (d["cpu"], d["memoryMB"], d["hostName"], d["powerState"]) == (0, 0, "", "stopped")
-    assert {"restore", "delete"} <= set(rels(server)) and rels(server)["self"]["verbs"] == ["GET", "PATCH"]
+    assert [link["rel"] for link in server["links"]] == ["self", "group", "account", "billing", "restore", "delete"]
+    assert rels(server)["self"]["verbs"] == ["GET", "PATCH"]
     assert _op(api, "archive", [sid])[0]["errorMessage"] == ALREADY
     assert _op(api, "powerOn", [sid])[0]["errorMessage"] == NOT_QUEUED
 
@@ -134,6 +195,20 @@ def test_restore_archived_server(api):
     api.wait(r.json()["href"])
     after = api.get(f"/v2/servers/{ALIAS}/{sid}").json()
     assert after["status"] == "active" and after["groupId"] == DEFAULT_GROUP
+    assert after["details"]["powerState"] == "started"
+
+
+def test_restore_brings_back_the_power_state_of_before_the_archive(api):
+    # recorded: of 8 servers restored together, the 2 that were stopped came back stopped
+    sid = api.create_server()["id"]
+    _run(api, "powerOff", sid)
+    [item] = _op(api, "archive", [sid])
+    api.wait(item["links"][0]["href"])
+    assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["powerState"] == "stopped"
+    r = api.post(f"/v2/servers/{ALIAS}/{sid}/restore", json={"targetGroupId": DEFAULT_GROUP})
+    api.wait(r.json()["href"])
+    after = api.get(f"/v2/servers/{ALIAS}/{sid}").json()
+    assert after["status"] == "active" and after["details"]["powerState"] == "stopped"
 
 
 def test_managed_server_cannot_be_archived(api):
@@ -201,6 +276,7 @@ def test_execute_package_is_queued(api):
 
 def test_public_ip_add_get_update_delete(api):
     sid = api.create_server()["id"]
+    primary = api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["ipAddresses"][0]["internal"]
     base = f"/v2/servers/{ALIAS}/{sid}/publicIPAddresses"
     r = api.post(
         base,
@@ -212,7 +288,9 @@ def test_public_ip_add_get_update_delete(api):
     assert r.status_code == 202 and r.json()["rel"] == "status"
     api.wait(r.json()["href"])
     server = api.get(f"/v2/servers/{ALIAS}/{sid}").json()
-    [entry] = server["details"]["ipAddresses"]
+    # without internalIPAddress, production claimed a new private address for the public IP
+    own, entry = server["details"]["ipAddresses"]
+    assert own == {"internal": primary} and list(entry) == ["public", "internal"] and entry["internal"] != primary
     ip = entry["public"]
     link = rels(server)["publicIPAddress"]
     assert link["id"] == ip and link["verbs"] == ["GET", "PUT", "DELETE"]
@@ -231,7 +309,36 @@ def test_public_ip_add_get_update_delete(api):
     assert r.status_code == 202
     api.wait(r.json()["href"])
     assert api.get(f"{base}/{ip}").status_code == 404
-    assert api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["ipAddresses"] == [{"internal": entry["internal"]}]
+    # the claimed private address stays the server's (recorded)
+    addresses = api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["ipAddresses"]
+    assert addresses == [{"internal": primary}, {"internal": entry["internal"]}]
+
+
+def test_public_ip_on_a_named_private_address_claims_nothing(api):
+    sid = api.create_server()["id"]
+    primary = api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["ipAddresses"][0]["internal"]
+    base = f"/v2/servers/{ALIAS}/{sid}/publicIPAddresses"
+    ports = {"ports": [{"protocol": "TCP", "port": 80}]}
+    api.wait(api.post(base, json={**ports, "internalIPAddress": primary}).json()["href"])
+    [entry] = api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["ipAddresses"]
+    assert entry["internal"] == primary and entry["public"]
+    api.wait(api.post(base, json=ports).json()["href"])  # a second one, on a new private address
+    addresses = api.get(f"/v2/servers/{ALIAS}/{sid}").json()["details"]["ipAddresses"]
+    assert len(addresses) == 2 and len({a["internal"] for a in addresses}) == 2
+
+
+def test_an_archived_server_keeps_its_public_ip_links(api):
+    sid = api.create_server()["id"]
+    api.wait(
+        api.post(
+            f"/v2/servers/{ALIAS}/{sid}/publicIPAddresses", json={"ports": [{"protocol": "TCP", "port": 80}]}
+        ).json()["href"]
+    )
+    [item] = _op(api, "archive", [sid])
+    api.wait(item["links"][0]["href"])
+    server = api.get(f"/v2/servers/{ALIAS}/{sid}").json()
+    rel_list = [link["rel"] for link in server["links"]]
+    assert rel_list == ["self", "group", "account", "billing", "restore", "delete", "publicIPAddress"]
 
 
 @pytest.mark.parametrize(

@@ -123,9 +123,9 @@ def test_concurrent_creates_never_lock_or_duplicate(tmp_path):
 
 
 def test_cli_logs_one_line_per_request_and_exits_cleanly_on_ctrl_c():
-    with cli("--mode", "polls") as (proc, url):
+    with cli("--mode", "polls", "--resumed-rate", "0.5") as (proc, url):
         for _ in range(3):
-            assert requests.get(f"{url}/sandbox/health").status_code == 200
+            assert requests.get(f"{url}/sandbox/health").json()["resumed_rate"] == 0.5
         http = _login(url)
         token = http.headers["Authorization"].split()[1]
         assert http.get(f"{url}/v2/servers/{ALIAS}/wa1aliasnope01").status_code == 404
@@ -159,6 +159,7 @@ def test_cli_refuses_a_non_loopback_host_without_allow_remote(capsys):
         ["--port", "x"],
         ["--servers", "-1"],
         ["--polls-per-step", "0"],
+        ["--resumed-rate", "2"],
         ["--datacenters", "0"],
     ],
 )

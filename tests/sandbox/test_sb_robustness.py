@@ -63,6 +63,25 @@ def test_path_words_in_any_case(api):
     assert api.get(f"/v2/GROUPS/{ALIAS}/{ROOT}").status_code == 200
 
 
+def test_a_trailing_slash_is_the_same_path_as_production_answered(api):
+    # the official Node SDK creates with a trailing slash; production answered 202 / 201, not a redirect
+    r = api.post(f"/v2/servers/{ALIAS}/", json=server_body(), allow_redirects=False)
+    assert r.status_code == 202 and r.json()["isQueued"] is True
+    r = api.post(f"/v2/groups/{ALIAS}/", json={"name": "G", "parentGroupId": DEFAULT_GROUP}, allow_redirects=False)
+    assert r.status_code == 201 and r.json()["name"] == "G"
+    assert api.get(f"/v2/Groups/{ALIAS}/{ROOT}//", allow_redirects=False).json()["id"] == ROOT
+
+
+def test_a_trailing_slash_never_redirects_on_any_route(api):
+    # every route of the table, present or future: the same answer with and without the slash
+    for template, _, methods, _ in API_ROUTES:
+        path = re.sub(r"\{[^}]+\}", lambda m: ALIAS if m.group(0) == "{alias}" else "x1", template)
+        for method in methods:
+            plain = api.request(method, path, json={}, allow_redirects=False)
+            slashed = api.request(method, path + "/", json={}, allow_redirects=False)
+            assert (slashed.status_code, slashed.content) == (plain.status_code, plain.content), (method, path)
+
+
 def test_content_type_variants(api):
     body = json.dumps(server_body())
     for ctype in ("Application/json", "application/json; charset=utf-8", "text/plain", None):

@@ -62,6 +62,51 @@ def test_server_under_construction_then_active_with_details(api):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", server["changeInfo"]["createdDate"])
 
 
+def test_active_server_links_and_details_as_recorded(api):
+    accepted = rels(api.post(f"/v2/servers/{ALIAS}", json=server_body()).json())
+    uuid = accepted["self"]["id"]
+    api.wait(accepted["status"]["href"])
+    server = api.get(accepted["self"]["href"]).json()
+    sid = server["id"]
+    assert [(link["rel"], link.get("verbs", [])) for link in server["links"]] == [
+        ("self", ["GET", "PATCH", "DELETE"]),
+        ("group", []),
+        ("account", []),
+        ("billing", []),
+        ("statistics", []),
+        ("upcomingScheduledActivities", []),
+        ("scheduledActivities", ["GET", "POST"]),
+        ("publicIPAddresses", ["POST"]),
+        ("alertPolicyMappings", ["POST"]),
+        ("antiAffinityPolicyMapping", ["PUT", "DELETE"]),
+        ("cpuAutoscalePolicyMapping", ["PUT", "DELETE"]),
+        ("capabilities", []),
+        ("credentials", []),
+    ]
+    # production named the server by its uuid in both scheduled-activity links
+    links = rels(server)
+    assert links["upcomingScheduledActivities"]["href"] == f"/v2/servers/alias/{uuid}/upcomingScheduledActivities"
+    assert links["scheduledActivities"]["href"] == f"/v2/servers/alias/{uuid}/scheduledActivities"
+    assert links["statistics"]["href"] == f"/v2/servers/alias/{sid}/statistics"
+    assert list(server["details"]) == [
+        "ipAddresses",
+        "secondaryIPAddresses",
+        "alertPolicies",
+        "cpu",
+        "diskCount",
+        "hostName",
+        "inMaintenanceMode",
+        "memoryMB",
+        "powerState",
+        "storageGB",
+        "disks",
+        "partitions",
+        "snapshots",
+        "customFields",
+    ]
+    assert server["details"]["secondaryIPAddresses"] == []
+
+
 def test_windows_template_builds_one_disk_and_administrator_credentials(api):
     server = api.create_server(sourceServerId="win2012r2dtc-64")
     assert server["details"]["storageGB"] == 60 and server["details"]["diskCount"] == 1
@@ -86,6 +131,7 @@ def test_unknown_server_is_404_with_empty_body(api):
         f"/v2/servers/{ALIAS}/wa1aliasnope01",
         f"/v2/servers/{ALIAS}/{'0' * 32}?uuid=true",
         f"/v2/servers/{ALIAS}/wa1aliasnope01/credentials",
+        f"/v2/servers/{ALIAS}/wa1aliasnope01/",  # as recorded with a trailing slash too
     ):
         r = api.get(path)
         assert r.status_code == 404 and r.content == b"" and r.headers["content-length"] == "0"
@@ -175,6 +221,20 @@ def test_patch_async_members_answer_202_and_apply_when_job_ends(api):
     api.wait(body["href"])
     d = api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()["details"]
     assert (d["cpu"], d["memoryMB"], d["storageGB"], d["diskCount"]) == (4, 8192, 33, 4)
+
+
+def test_added_disks_skip_unit_7_and_never_reuse_a_unit(api):
+    # recorded disk ids: ... 0:5, 0:6, 0:8 (unit 7 is the SCSI controller's); a removed disk's unit stays free
+    raw = {"sizeGB": 1, "type": "raw"}
+    server = api.create_server(additionalDisks=[raw] * 5)
+    ids = [d["id"] for d in server["details"]["disks"]]
+    assert ids == ["0:0", "0:1", "0:2", "0:3", "0:4", "0:5", "0:6", "0:8"]
+    kept = [{"diskId": d["id"], "sizeGB": d["sizeGB"]} for d in server["details"]["disks"] if d["id"] != "0:8"]
+    r = api.patch(f"/v2/servers/{ALIAS}/{server['id']}", json=[{"op": "set", "member": "disks", "value": [*kept, raw]}])
+    assert r.status_code == 202, r.text
+    api.wait(r.json()["href"])
+    disks = api.get(f"/v2/servers/{ALIAS}/{server['id']}").json()["details"]["disks"]
+    assert [d["id"] for d in disks] == [*ids[:-1], "0:9"]
 
 
 def test_patch_mixed_members_answer_202_and_apply_sync_part_now(api):

@@ -121,6 +121,18 @@ def test_hourly_samples_are_aligned_whole_hours_that_have_ended(world):
         assert times[-1] + 3600 <= world.now()
 
 
+def test_a_bare_request_gets_hourly_samples_from_midnight_two_days_back(world):
+    # recorded: no query at all on 2015-06-17 10:20 answered 200 with hourly samples 06-15 00:00 .. 06-17 09:00
+    before = world.now()
+    body = world.ok(world.group)
+    after = world.now()
+    for item in body:
+        times = [_epoch(s["timestamp"]) for s in item["stats"]]
+        assert times[0] == (before // 86400) * 86400 - 2 * 86400 or times[0] == (after // 86400) * 86400 - 2 * 86400
+        assert all(b - a == 3600 for a, b in zip(times, times[1:], strict=False))
+        assert times[-1] + 3600 <= after and times[-1] + 2 * 3600 > before
+
+
 def test_realtime_samples_are_five_minutes_apart(world):
     now = world.now()
     body = world.ok(world.group, type="realtime", start=_iso(now - 3 * 3600), sampleInterval="00:00:05:00")

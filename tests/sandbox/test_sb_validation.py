@@ -51,6 +51,7 @@ CASES = [
     ({"password": "pa`ss"}, "body.password"),
     ({"isManagedBackup": True}, "body.isManagedBackup"),  # needs isManagedOS
     ({"isManagedOS": "maybe"}, "body.isManagedOS"),
+    ({"isManagedOS": True, "sourceServerId": "UBUNTU-14-64-TEMPLATE"}, "body.isManagedOS"),  # not offered
     ({"primaryDns": "dns.example"}, "body.primaryDns"),
     ({"additionalDisks": [{"sizeGB": 1025, "type": "raw"}]}, "body.additionalDisks[0].sizeGB"),
     ({"additionalDisks": [{"sizeGB": 0, "type": "raw"}]}, "body.additionalDisks[0].sizeGB"),

@@ -27,6 +27,24 @@ def test_reboot_from_a_dataframe_runs_a_job_per_server(session, thread_errors):
     assert not thread_errors
 
 
+def test_a_batch_answered_with_one_status_id_still_shows_a_row_per_server(session):
+    # production (and the sandbox) answer a batch with one status id for every server, in no order
+    ids = make_servers(session, ["x", "y", "z"])
+    actions = ServerActions(session, ids, poll=POLL)
+
+    watch = actions.run("pause").wait(WAIT)
+
+    assert len({job.id for job in watch.jobs}) == 1 and watch.succeeded
+    rows = {row.job.server_id: row for row in watch.board.rows}
+    assert sorted(rows) == sorted(ids)  # one row per server, matched by id
+    assert all(ids_name in row.name_text.value for ids_name, row in rows.items())
+    assert all(row.state == "succeeded" and row.bar.value == row.bar.max for row in rows.values())
+    assert watch.board.summary.value == "3 of 3 done (3 succeeded)"
+    reads = [r for r in session.history.to_dict("records") if r["path"].endswith(f"/status/{watch.jobs[0].id}")]
+    assert len(reads) == 3  # notStarted, executing, succeeded: one read a round serves the three rows
+    assert power_states(session) == {sid: "paused" for sid in ids}
+
+
 def test_button_runs_the_picked_action_on_the_picked_servers(session):
     ids = make_servers(session, ["p1", "p2"])
     actions = ServerActions(session, ids, poll=POLL)

@@ -30,6 +30,27 @@ def test_job_progress_polls_its_own_job_to_the_end(session, thread_errors):
     assert not thread_errors
 
 
+def test_a_resumed_job_shows_as_still_running(session, sandbox, thread_errors):
+    # production's jobs went executing -> resumed -> executing; the sandbox does when asked (polls mode)
+    set_clock(sandbox, resumed_rate=1.0)
+    board = JobBoard([build_job(session)], poll=POLL, start=False)
+    [row] = board.rows
+    texts, styles = Recorder(row.status_text, "value"), Recorder(row.bar, "bar_style")
+
+    board.start().wait(WAIT)
+
+    assert distinct(texts.values) == [
+        "submitted",
+        "queued",
+        "executing",
+        "executing (resumed)",
+        "executing",
+        "succeeded",
+    ]
+    assert distinct(styles.values) == ["info", "success"]  # never ended while resumed
+    assert row.state == "succeeded" and not thread_errors
+
+
 def test_job_board_shows_a_row_per_job_and_the_refusals(session):
     ids = make_servers(session, ["a", "b"])
     jobs = session.power_off([ids[0]])

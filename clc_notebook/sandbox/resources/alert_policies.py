@@ -96,7 +96,7 @@ class AlertPolicies:
                 (policy_id, tx.alias, name, dumps(actions), dumps(triggers), position),
             )
             row = self.find(tx.db, tx.alias, policy_id)
-            return Reply(201, policy(row), {"Location": _href(row)})
+            return Reply(201, _thresholds_as_sent(policy(row), tx.body), {"Location": _href(row)})
 
     @route("GET", "/v2/alertPolicies/{alias}/{policy}")
     def get(self, call: Call) -> dict:
@@ -250,6 +250,17 @@ def _threshold(value: Any, field: str, errors: Errors) -> float | None:
         errors.add(field, "The threshold must be between 5.0 and 95.0 and a multiple of 5.0.")
         return None
     return float(number)
+
+
+def _thresholds_as_sent(shaped: dict, body: Body) -> dict:
+    """The create answer: production echoed each threshold as the request sent it (`80` stays `80`;
+    every later read says `80.0`), as recorded."""
+    sent = body.get("triggers")
+    for trigger, item in zip(shaped.get("triggers", []), sent if isinstance(sent, list) else [], strict=False):
+        value = Body(item).get("threshold")
+        if isinstance(value, int) and not isinstance(value, bool):
+            trigger["threshold"] = int(trigger["threshold"])
+    return shaped
 
 
 def _href(row: sqlite3.Row) -> str:

@@ -131,13 +131,13 @@ class AntiAffinityPolicies:
             body, errors = tx.body, Errors()
             if not body.is_object:
                 raise field_error("", "A JSON object {name, location} is expected.")
-            name = self._name(tx.db, tx.alias, body.get("name"), errors)
             location = as_str(body.get("location"), "location", errors, required=True, max_len=16)
             dc = None
             if location:
                 dc = tx.db.execute("SELECT id FROM datacenters WHERE id=?", (location.lower(),)).fetchone()
                 if dc is None:
                     errors.add("location", f"The data center {location} does not exist.")
+            name = self._name(tx.db, tx.alias, body.get("name"), errors, dc=dc["id"] if dc else None)
             errors.raise_if_any()
             assert dc is not None  # a missing or unknown location was reported above
             policy_id = new_hex_id(tx.db, "antiAffinityPolicy")
@@ -148,20 +148,24 @@ class AntiAffinityPolicies:
             row = self.find(tx.db, tx.alias, policy_id)
             return Reply(201, self._shape(tx.db, row), {"Location": _href(row)})
 
-    def _name(self, db: sqlite3.Connection, alias: str, value: object, errors: Errors, keep: str = "") -> str | None:
-        """A policy name: required, at most 100 characters, not another policy's (any case)."""
+    def _name(
+        self, db: sqlite3.Connection, alias: str, value: object, errors: Errors, dc: str | None, keep: str = ""
+    ) -> str | None:
+        """A policy name: required, at most 100 characters, not another policy's (any case) in the same
+        data center (production took the same name in two data centers, as recorded)."""
         name = as_str(value, "name", errors, required=True, max_len=100)
         if name is not None and not name.strip():
             errors.add("name", "The name field is required.")
             return None
         if (
             name
+            and dc is not None
             and db.execute(
-                "SELECT 1 FROM anti_affinity_policies WHERE alias=? AND lower(name)=? AND id<>?",
-                (alias, name.lower(), keep),
+                "SELECT 1 FROM anti_affinity_policies WHERE alias=? AND dc=? AND lower(name)=? AND id<>?",
+                (alias, dc, name.lower(), keep),
             ).fetchone()
         ):
-            errors.add("name", f"An anti-affinity policy named {name} already exists.")
+            errors.add("name", f"An anti-affinity policy named {name} already exists in {dc.upper()}.")
         return name
 
     @route("GET", "/v2/antiAffinityPolicies/{alias}/{policy}")
@@ -178,7 +182,7 @@ class AntiAffinityPolicies:
             errors = Errors()
             if not tx.body.is_object:
                 raise field_error("", "A JSON object {name} is expected.")
-            name = self._name(tx.db, tx.alias, tx.body.get("name"), errors, keep=row["id"])
+            name = self._name(tx.db, tx.alias, tx.body.get("name"), errors, dc=row["dc"], keep=row["id"])
             errors.raise_if_any()
             tx.db.execute("UPDATE anti_affinity_policies SET name=? WHERE id=?", (name, row["id"]))
             return self._shape(tx.db, self.find(tx.db, tx.alias, row["id"]))

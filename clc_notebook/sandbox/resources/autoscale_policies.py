@@ -146,7 +146,7 @@ class AutoscalePolicies:
             ).fetchone()
             if mapped is None:
                 raise NotFound(empty=True)  # as recorded: a 404 without a body
-            return _mapping(mapped["policy_id"], server)
+            return _mapping(mapped["policy_id"], call)
 
     @route("PUT", "/v2/servers/{alias}/{server}/cpuAutoscalePolicy", body=True)
     def set_server_policy(self, call: Call) -> dict:
@@ -160,7 +160,7 @@ class AutoscalePolicies:
             errors.raise_if_any()
             assert found is not None  # an absent id was reported as required
             self._assign(tx.db, server["id"], found["id"])
-            return _mapping(found["id"], server)
+            return _mapping(found["id"], call)
 
     @route("DELETE", "/v2/servers/{alias}/{server}/cpuAutoscalePolicy")
     def clear_server_policy(self, call: Call) -> Reply:
@@ -191,7 +191,8 @@ def policy(row: sqlite3.Row) -> dict:
     }
 
 
-def _mapping(policy_id: str, server: sqlite3.Row) -> dict:
-    """A server's policy as its `cpuAutoscalePolicyMapping` link answers (the recorded upper-case alias)."""
-    href = f"/v2/servers/{server['alias'].upper()}/{server['id']}/cpuAutoscalePolicy"
+def _mapping(policy_id: str, call: Call) -> dict:
+    """A server's policy as its `cpuAutoscalePolicyMapping` link answers: the self link is the path as
+    the request wrote it (recorded: `/v2/servers/ALTD/GB1ALTDSRV101/...` for a request written so)."""
+    href = f"/v2/servers/{call.path['alias']}/{call.path['server']}/cpuAutoscalePolicy"
     return {"id": policy_id, "links": [link("self", href)]}

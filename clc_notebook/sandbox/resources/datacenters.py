@@ -135,12 +135,12 @@ class Datacenters:
 
 
 def datacenter(dc_row: sqlite3.Row, root_row: sqlite3.Row | None, alias: str, group_links: bool) -> dict:
-    """One data center with the real link set (the root group's links only with `group_links`)."""
+    """One data center with the recorded link set (the root group's links only with `group_links`).
+    No `bareMetalCapabilities` link: production listed none, and this sandbox has no bare metal."""
     a, dc = alias.lower(), dc_row["id"]
     links = [
         link("self", f"/v2/datacenters/{a}/{dc}"),
         link("deploymentCapabilities", f"/v2/datacenters/{a}/{dc}/deploymentCapabilities"),
-        link("bareMetalCapabilities", f"/v2/datacenters/{a}/{dc}/bareMetalCapabilities"),
         link("loadBalancers", f"/v2/sharedLoadBalancers/{a}/{dc}", verbs=["GET", "POST"]),
         link("computeLimits", f"/v2/datacenters/{a}/{dc}/computeLimits", verbs=["GET", "POST"]),
         link("networkLimits", f"/v2/datacenters/{a}/{dc}/networkLimits", verbs=["GET"]),
@@ -174,7 +174,7 @@ def template(row: sqlite3.Row) -> dict:
         "osType": row["os_type"],
         "description": row["description"],
         "storageSizeGB": row["storage_gb"],
-        "capabilities": ["cpuAutoscale"],
+        "capabilities": list(fixtures.template_capabilities(row["name"])),
         "reservedDrivePaths": list(reserved_paths(windows)),
     }
     if windows:

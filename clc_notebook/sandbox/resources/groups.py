@@ -377,8 +377,8 @@ def group_links(row: sqlite3.Row, alias: str, server_ids: Iterable[str] = ()) ->
         else:
             links.append(link("self", base, verbs=["GET", "PATCH"]))
         links += [link("defaults", f"{base}/defaults", verbs=["GET", "POST"]), link("billing", f"{base}/billing")]
-        if parent:
-            links.append(link("archiveGroupAction", f"{base}/archive", verbs=["POST"]))
+        if parent:  # production listed it without verbs (it is a POST all the same)
+            links.append(link("archiveGroupAction", f"{base}/archive"))
         links += [
             link("statistics", f"{base}/statistics"),
             link("upcomingScheduledActivities", f"{base}/upcomingScheduledActivities"),

@@ -35,7 +35,7 @@ class Jobs:
             return str(job["outcome"])
         polls = job["polls"] + 1
         db.execute("UPDATE jobs SET polls=? WHERE id=?", (polls, job["id"]))
-        status = self.ctx.clock.status(job["created"], job["duration"], polls, job["outcome"])
+        status = self.ctx.clock.status(job["created"], job["duration"], polls, job["outcome"], job_id=job["id"])
         if status in FINAL:
             self.ctx.jobs.settle(db, job)
         return status

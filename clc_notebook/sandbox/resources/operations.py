@@ -1,9 +1,18 @@
-"""Batch operations `POST /v2/operations/{alias}/servers/{op}`: one result per server, per-item errors;
-power states, maintenance, archive, snapshots and packages, and the effects of their jobs."""
+"""Batch operations `POST /v2/operations/{alias}/servers/{op}`: power states, maintenance, archive,
+snapshots and packages, and the effects of their jobs.
+
+As production answered them (the recordings): one item per distinct server (a server named twice is
+answered once), **one job for the whole request** (every queued item carries the same status link),
+and the items **not** in the request's order: shuffled from the sandbox's seed and the request, so a
+run is reproducible, and never in the request's order when there are two or more, so a client that
+pairs answers with its request by position fails here as it would have there. Items that cannot be
+queued carry `errorMessage` instead of a link.
+"""
 
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import time
 from typing import Any
@@ -23,7 +32,7 @@ POWER_VALID_FROM = {
     "powerOn": {"stopped", "paused"},
     "powerOff": {"started", "paused"},
     "shutDown": {"started"},
-    "reboot": {"started"},
+    "reboot": {"started", "paused"},  # production queued a reboot of a paused server (it came back started)
     "reset": {"started"},
     "pause": {"started"},
 }
@@ -64,71 +73,104 @@ class Operations:
 
     @route("POST", "/v2/operations/{alias}/servers/{op}", body=True)
     def run(self, call: Call) -> list[dict]:
-        """A batch operation: one result per requested server, in request order; 404 for an unknown op."""
+        """A batch operation (see the module docstring); 404 for an unknown operation, 400 for a bad body."""
         with self.ctx.call(call) as tx:
             op = {o.lower(): o for o in OPERATIONS}.get(call.path["op"].lower())
             if op is None:
                 raise NotFound()
             targets, days = _targets(op, tx.data)
-            return [self._queue_one(tx, requested, kind, days) for requested, kind in targets]
+            wanted: dict[str, str] = {}  # server id -> what is asked of it; the first mention wins
+            for requested, kind in targets:
+                wanted.setdefault(requested.lower(), kind)
+            items, queued = [], []
+            for sid, kind in wanted.items():
+                problem = self._problem(tx, sid, kind)
+                if problem:
+                    items.append({"server": sid, "isQueued": False, "errorMessage": problem})
+                else:
+                    items.append({"server": sid, "isQueued": True})
+                    queued.append(sid)
+            if queued:
+                row = tx.db.execute("SELECT dc FROM servers WHERE id=?", (queued[0],)).fetchone()
+                params: dict[str, Any] = {"servers": queued}
+                if op == "setMaintenance":
+                    params["maintenance"] = {sid: wanted[sid] == "startMaintenance" for sid in queued}
+                if op == "createSnapshot":
+                    params["days"] = days
+                link = status_link(tx.alias, tx.queue(op, row["dc"], queued[0], **params))
+                for item in items:
+                    if item["isQueued"]:
+                        item["links"] = [link]
+            return self._shuffled(items, seed=f"{self.ctx.settings.seed}:{json.dumps(items)}")
 
-    def _queue_one(self, tx: Tx, requested: str, kind: str, days: int | None) -> dict:
-        sid = requested.lower()
+    @staticmethod
+    def _shuffled(items: list[dict], seed: str) -> list[dict]:
+        """The items in an order drawn from `seed`, never the given one when there are two or more."""
+        out = list(items)
+        random.Random(seed).shuffle(out)
+        if len(out) > 1 and out == items:
+            out = out[1:] + out[:1]
+        return out
+
+    def _problem(self, tx: Tx, sid: str, kind: str) -> str | None:
+        """Why `kind` cannot be queued for server `sid` now (None: it can)."""
         row = tx.db.execute("SELECT * FROM servers WHERE id=? AND alias=?", (sid, tx.alias)).fetchone()
-        problem = None
         if row is None:
-            problem = NOT_QUEUED
-        elif kind == "archive":
-            if row["status"] == "archived":
-                problem = ALREADY
-            elif row["status"] != "active" or row["managed_os"]:
-                problem = NOT_QUEUED
-        elif row["status"] != "active":
-            problem = NOT_QUEUED
-        elif kind in POWER_DESIRED and row["power_state"] == POWER_DESIRED[kind]:
-            problem = ALREADY
-        elif kind in POWER_VALID_FROM and row["power_state"] not in POWER_VALID_FROM[kind]:
-            problem = NOT_QUEUED
-        elif kind == "startMaintenance" and row["maintenance"] or kind == "stopMaintenance" and not row["maintenance"]:
-            problem = ALREADY
-        elif kind == "createSnapshot" and json.loads(row["snapshots"]):
-            problem = "The server already has a snapshot; delete it before creating another one."
-        if problem or row is None:
-            return {"server": sid, "isQueued": False, "errorMessage": problem}
-        params: dict[str, Any] = {}
+            return NOT_QUEUED
         if kind == "archive":
-            params["archiveGroup"] = self.groups.system_group(tx.db, row["dc"], ARCHIVE)
-        if kind == "createSnapshot":
-            params["days"] = days
-        job = tx.queue(kind, row["dc"], sid, **params)
-        return {"server": sid, "isQueued": True, "links": [status_link(tx.alias, job)]}
+            if row["status"] == "archived":
+                return ALREADY
+            return NOT_QUEUED if row["status"] != "active" or row["managed_os"] else None
+        if row["status"] != "active":
+            return NOT_QUEUED
+        if kind in POWER_DESIRED and row["power_state"] == POWER_DESIRED[kind]:
+            return ALREADY
+        if kind in POWER_VALID_FROM and row["power_state"] not in POWER_VALID_FROM[kind]:
+            return NOT_QUEUED
+        if kind == "startMaintenance" and row["maintenance"] or kind == "stopMaintenance" and not row["maintenance"]:
+            return ALREADY
+        if kind == "createSnapshot" and json.loads(row["snapshots"]):
+            return "The server already has a snapshot; delete it before creating another one."
+        return None
 
     @effect(*POWER_RESULT, duration="power")
     def _powered(self, db: sqlite3.Connection, job: Job) -> None:
-        """The power state changes (a failed operation leaves it as it was)."""
+        """The power states change (a failed operation leaves them as they were)."""
         if job.succeeded:
-            self.servers.update(db, job.target, by=job.by, when_status="active", power_state=POWER_RESULT[job.kind])
+            for sid in job.targets:
+                self.servers.update(db, sid, by=job.by, when_status="active", power_state=POWER_RESULT[job.kind])
 
-    @effect("startMaintenance", "stopMaintenance", duration="power")
+    @effect("startMaintenance", "stopMaintenance", "setMaintenance", duration="power")
     def _maintenance(self, db: sqlite3.Connection, job: Job) -> None:
         if job.succeeded:
-            self.servers.update(db, job.target, by=job.by, maintenance=int(job.kind == "startMaintenance"))
+            flags = job.params.get("maintenance", {})
+            for sid in job.targets:
+                on = flags.get(sid, job.kind == "startMaintenance")
+                self.servers.update(db, sid, by=job.by, maintenance=int(on))
 
     @effect("archive")
     def _archived(self, db: sqlite3.Connection, job: Job) -> None:
-        if job.succeeded:
-            self.servers.archive(db, job.target, job.params["archiveGroup"], job.by)
+        if not job.succeeded:
+            return
+        for sid in job.targets:
+            row = db.execute("SELECT dc FROM servers WHERE id=?", (sid,)).fetchone()
+            if row is not None:
+                self.servers.archive(db, sid, self.groups.system_group(db, row["dc"], ARCHIVE), job.by)
 
     @effect("createSnapshot")
     def _snapshot_created(self, db: sqlite3.Connection, job: Job) -> None:
-        """The server gets its (only) snapshot, named after its creation time; it expires after `days`."""
-        row = db.execute("SELECT next_snapshot FROM servers WHERE id=?", (job.target,)).fetchone()
-        if not job.succeeded or row is None:
+        """Each server gets its (only) snapshot, named after its creation time; it expires after `days`."""
+        if not job.succeeded:
             return
         now = self.ctx.clock.now()
-        number = row["next_snapshot"]
-        snapshot = {"id": number, "name": _snapshot_name(now), "expires": now + 86400 * (job.params.get("days") or 10)}
-        self.servers.update(db, job.target, by=job.by, snapshots=dumps([snapshot]), next_snapshot=number + 1)
+        for sid in job.targets:
+            row = db.execute("SELECT next_snapshot FROM servers WHERE id=?", (sid,)).fetchone()
+            if row is None:
+                continue
+            number = row["next_snapshot"]
+            expires = now + 86400 * (job.params.get("days") or 10)
+            snapshot = {"id": number, "name": _snapshot_name(now), "expires": expires}
+            self.servers.update(db, sid, by=job.by, snapshots=dumps([snapshot]), next_snapshot=number + 1)
 
     @effect("executePackage")
     def _package_executed(self, db: sqlite3.Connection, job: Job) -> None:

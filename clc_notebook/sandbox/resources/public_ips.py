@@ -2,6 +2,11 @@
 
 Attached to servers as a `ServerAddOn`: a server's representation lists its public IPs (in
 `details.ipAddresses` and as `publicIPAddress` links), and a dropped server's IPs are released.
+
+As production did (the recordings): a public IP added without `internalIPAddress` claims a **new
+private address** on the server's network and maps onto it (the server's `details.ipAddresses`
+grows by one `{public, internal}` entry); that private address stays the server's when the public
+IP is removed (it shows as `{internal}`), and a later public IP may name it as its `internalIPAddress`.
 """
 
 from __future__ import annotations
@@ -20,50 +25,73 @@ from ..jobqueue import Job
 from ..registry import effect, route
 from ..shapes import link, status_link
 from ..validation import Body, Errors, as_int, is_cidr
+from .networks import Networks
 from .servers import ServerExtras, Servers
 
 PUBLIC_NET = ipaddress.IPv4Network("66.150.0.0/16")
 
 
 class PublicIps:
-    """The public IPs of servers."""
+    """The public IPs of servers, and the private addresses servers claimed for them."""
 
     name = "public_ips"
+    tables = {"claimed_ips": "ip TEXT PRIMARY KEY, server_id TEXT NOT NULL, position INTEGER NOT NULL"}
 
-    def __init__(self, ctx: Context, servers: Servers) -> None:
+    def __init__(self, ctx: Context, servers: Servers, networks: Networks) -> None:
         self.ctx = ctx
         self.servers = servers
+        self.networks = networks
         servers.add_on(self)
+        networks.add_holder(self)  # the claimed private addresses are taken on their network
+
+    # --- as an address holder of networks -----------------------------------------------------------
+
+    def addresses_on(self, db: sqlite3.Connection, network_id: str) -> list[dict]:
+        """The private addresses servers claimed on a network (their public IPs are listed by networks)."""
+        rows = db.execute(
+            "SELECT c.ip, c.server_id FROM claimed_ips c JOIN servers s ON s.id = c.server_id WHERE s.network_id=?",
+            (network_id,),
+        ).fetchall()
+        return [
+            {"address": r["ip"], "claimed": True, "primary": False, "server": r["server_id"].upper(), "type": "private"}
+            for r in rows
+        ]
 
     # --- as an add-on of servers ----------------------------------------------------------------------
 
     def server_extras(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> dict[str, ServerExtras]:
-        """Each server's public IPs as `{internal, public}` addresses and `publicIPAddress` links."""
-        if len(rows) == 1:
-            found = db.execute(
-                "SELECT * FROM public_ips WHERE server_id=? ORDER BY position", (rows[0]["id"],)
-            ).fetchall()
-        else:  # a whole tree: one query per data center
-            found = []
-            for dc in sorted({r["dc"] for r in rows}):
-                found += db.execute(
-                    "SELECT p.* FROM public_ips p JOIN servers s ON s.id=p.server_id WHERE s.dc=? ORDER BY p.position",
-                    (dc,),
-                ).fetchall()
+        """Each server's public IPs as `{public, internal}` addresses and `publicIPAddress` links, and
+        the private addresses it claimed as `{internal}` while no public IP maps onto them."""
+        publics = _of_servers(db, "public_ips", rows)
+        claimed = _of_servers(db, "claimed_ips", rows)
         by_server = {r["id"]: r for r in rows}
         out: dict[str, ServerExtras] = {}
-        for p in found:
+        for p in publics:
             row = by_server.get(p["server_id"])
             if row is None:
                 continue
             extras = out.setdefault(p["server_id"], ServerExtras())
-            extras.ip_addresses.append({"internal": p["internal_ip"], "public": p["ip"]})
             href = f"/v2/servers/{row['alias'].lower()}/{row['id']}/publicIPAddresses/{p['ip']}"
             extras.links.append(link("publicIPAddress", href, id=p["ip"], verbs=["GET", "PUT", "DELETE"]))
+        for sid, row in by_server.items():
+            mine = [p for p in publics if p["server_id"] == sid]
+            addresses = [row["ip"], *(c["ip"] for c in claimed if c["server_id"] == sid)]
+            items: list[dict] = []
+            for address in addresses:
+                mapped = [{"public": p["ip"], "internal": address} for p in mine if p["internal_ip"] == address]
+                items += mapped or ([{"internal": address}] if address != row["ip"] else [])
+            if items:
+                out.setdefault(sid, ServerExtras()).ip_addresses.extend(items)
         return out
 
     def server_dropped(self, db: sqlite3.Connection, server_id: str) -> None:
         db.execute("DELETE FROM public_ips WHERE server_id=?", (server_id,))
+        db.execute("DELETE FROM claimed_ips WHERE server_id=?", (server_id,))
+
+    def _addresses(self, db: sqlite3.Connection, server: sqlite3.Row) -> list[str]:
+        """The server's private addresses: its own, then those it claimed."""
+        claimed = db.execute("SELECT ip FROM claimed_ips WHERE server_id=? ORDER BY position", (server["id"],))
+        return [server["ip"], *(r["ip"] for r in claimed)]
 
     # --- routes and the effects of their jobs ---------------------------------------------------------
 
@@ -86,33 +114,50 @@ class PublicIps:
                 raise BadRequest("The server must be active to add a public IP address.")
             if not body.is_object:
                 raise field_error("", "A JSON object {internalIPAddress?, ports, sourceRestrictions?} is expected.")
-            internal = body.get("internalIPAddress") or row["ip"]
-            if str(internal) != row["ip"]:
+            internal = body.get("internalIPAddress") or None  # None: claim a new private address
+            if internal is not None and str(internal) not in self._addresses(tx.db, row):
                 errors.add("internalIPAddress", f"The address {internal} is not an address of this server.")
             ports, cidrs = _ports(body, errors)
             errors.raise_if_any()
             job = tx.queue(
-                "addPublicIp", row["dc"], row["id"], internal=row["ip"], ports=ports, sourceRestrictions=cidrs
+                "addPublicIp",
+                row["dc"],
+                row["id"],
+                internal=None if internal is None else str(internal),
+                ports=ports,
+                sourceRestrictions=cidrs,
             )
             return Reply(202, status_link(tx.alias, job))
 
     @effect("addPublicIp")
     def _added(self, db: sqlite3.Connection, job: Job) -> None:
-        if not job.succeeded or not db.execute("SELECT 1 FROM servers WHERE id=?", (job.target,)).fetchone():
+        server = db.execute("SELECT * FROM servers WHERE id=?", (job.target,)).fetchone()
+        if not job.succeeded or server is None:
             return
-        ip = self._next_public_ip(db)
+        internal = job.params.get("internal") or self._claim(db, server)
         position = db.execute("SELECT COALESCE(MAX(position),0)+1 FROM public_ips").fetchone()[0]
         db.execute(
             "INSERT INTO public_ips VALUES (?,?,?,?,?,?)",
             (
-                ip,
+                self._next_public_ip(db),
                 job.target,
-                job.params["internal"],
+                internal,
                 dumps(job.params["ports"]),
                 dumps(job.params["sourceRestrictions"]),
                 position,
             ),
         )
+
+    def _claim(self, db: sqlite3.Connection, server: sqlite3.Row) -> str:
+        """A new private address on the server's network, now the server's; returns it."""
+        network = (
+            server["network_id"]
+            or db.execute("SELECT id FROM networks WHERE dc=? ORDER BY name LIMIT 1", (server["dc"],)).fetchone()["id"]
+        )
+        ip = self.networks.allocate(db, db.execute("SELECT * FROM networks WHERE id=?", (network,)).fetchone())
+        position = db.execute("SELECT COALESCE(MAX(position),0)+1 FROM claimed_ips").fetchone()[0]
+        db.execute("INSERT INTO claimed_ips VALUES (?,?,?)", (ip, server["id"], position))
+        return ip
 
     @staticmethod
     def _next_public_ip(db: sqlite3.Connection) -> str:
@@ -210,3 +255,16 @@ def public_ip(row: sqlite3.Row) -> dict:
         "ports": json.loads(row["ports"]),
         "sourceRestrictions": json.loads(row["source_restrictions"]),
     }
+
+
+def _of_servers(db: sqlite3.Connection, table: str, rows: Sequence[sqlite3.Row]) -> list[sqlite3.Row]:
+    """The rows of `table` (public_ips or claimed_ips) that hang on these servers, in position order:
+    one query for one server, one per data center for a whole tree."""
+    if len(rows) == 1:
+        return db.execute(f"SELECT * FROM {table} WHERE server_id=? ORDER BY position", (rows[0]["id"],)).fetchall()
+    found: list[sqlite3.Row] = []
+    for dc in sorted({r["dc"] for r in rows}):
+        found += db.execute(
+            f"SELECT t.* FROM {table} t JOIN servers s ON s.id=t.server_id WHERE s.dc=? ORDER BY t.position", (dc,)
+        ).fetchall()
+    return found

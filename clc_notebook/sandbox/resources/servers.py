@@ -117,14 +117,28 @@ class Servers:
             raise NotFound(empty=True)
         return row
 
-    def shape(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str) -> list[dict]:
-        """The full Get Server representation of each row, with what the add-ons add."""
+    def shape(
+        self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str, listing: bool = False
+    ) -> list[dict]:
+        """The Get Server representation of each row, with what the add-ons add; `listing` for a
+        group's detailed listing (where an archived server shows only its power state and storage)."""
         defs = custom_fields.definitions(db)
         extras: dict[str, list[ServerExtras]] = {}
         for add_on in self.add_ons:
             for sid, more in add_on.server_extras(db, rows).items():
                 extras.setdefault(sid, []).append(more)
-        return [server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"])) for r in rows]
+        return [
+            server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"]), listing)
+            for r in rows
+        ]
+
+    @staticmethod
+    def new_private_ip(db: sqlite3.Connection, network_id: str) -> str:
+        """A fresh address of a private network (for a new server, or one a server claims)."""
+        network = db.execute("SELECT cidr, next_host FROM networks WHERE id=?", (network_id,)).fetchone()
+        ip, counter = fixtures.ip_at(ipaddress.IPv4Network(network["cidr"]), network["next_host"])
+        db.execute("UPDATE networks SET next_host=? WHERE id=?", (counter, network_id))
+        return ip
 
     def update(
         self, db: sqlite3.Connection, sid: str, *, by: str | None, when_status: str | None = None, **columns: Any
@@ -154,7 +168,7 @@ class Servers:
         out: dict[str, list[GroupMember]] = {}
         if detailed:
             rows = db.execute("SELECT * FROM servers WHERE dc=? AND alias=? ORDER BY id", (dc, alias)).fetchall()
-            shapes: Sequence[dict | None] = self.shape(db, rows, alias)
+            shapes: Sequence[dict | None] = self.shape(db, rows, alias, listing=True)
         else:
             rows = db.execute(
                 "SELECT id, group_id, status FROM servers WHERE dc=? AND alias=? ORDER BY id", (dc, alias)
@@ -178,17 +192,9 @@ class Servers:
                 self.archive(db, sid, archive_group, by)
 
     def archive(self, db: sqlite3.Connection, sid: str, archive_group: str, by: str) -> None:
-        """Move an active server to the Archive group, stopped and out of maintenance."""
-        self.update(
-            db,
-            sid,
-            by=by,
-            when_status="active",
-            status="archived",
-            group_id=archive_group,
-            power_state="stopped",
-            maintenance=0,
-        )
+        """Move an active server to the Archive group, out of maintenance. It reads `stopped` while
+        archived; its `power_state` column keeps the state a restore brings back (as production's did)."""
+        self.update(db, sid, by=by, when_status="active", status="archived", group_id=archive_group, maintenance=0)
 
     # --- routes and the effects of their jobs ---------------------------------------------------------
 
@@ -326,6 +332,11 @@ class Servers:
             backup = as_bool(body.get("isManagedBackup", False), "isManagedBackup", errors)
             if backup and not managed:
                 errors.add("isManagedBackup", "isManagedBackup requires isManagedOS.")
+            offered = fixtures.template_capabilities(template["name"]) if template is not None else ()
+            if template is not None and managed and "managedOS" not in offered:
+                errors.add("isManagedOS", f"The template {template['name']} does not offer a managed OS.")
+            elif template is not None and backup and managed and "managedBackup" not in offered:
+                errors.add("isManagedBackup", f"The template {template['name']} does not offer managed backup.")
             dns = {}
             for key in ("primaryDns", "secondaryDns"):
                 value = body.get(key, default(key))
@@ -339,7 +350,7 @@ class Servers:
                 for i, item in enumerate(extra):
                     disk = _new_disk(item, f"additionalDisks[{i}]", errors, reserved)
                     if disk is not None:
-                        disk["id"] = f"0:{len(disks)}"
+                        disk["id"] = next_disk_id(disks)
                         disks.append(disk)
             limit = MAX_STORAGE_GB.get(stype, 4096)
             if sum(d["sizeGB"] for d in disks) > limit:
@@ -366,8 +377,7 @@ class Servers:
             db.execute("INSERT OR REPLACE INTO name_counters VALUES (?,?)", (prefix, n))
             sid = f"{prefix}{n:02d}".lower()
             if not ip:
-                ip, counter = fixtures.ip_at(ipaddress.IPv4Network(network["cidr"]), network["next_host"])
-                db.execute("UPDATE networks SET next_host=? WHERE id=?", (counter, network["id"]))
+                ip = self.new_private_ip(db, network["id"])
             server_uuid = new_hex_id(db, "server")
             now = tx.now()
             db.execute(
@@ -510,7 +520,6 @@ class Servers:
         reserved = set(reserved_paths(bool(row["windows"])))
         out: list[dict] = []
         kept = set()
-        next_n = 1 + max((int(d.split(":")[1]) for d in current), default=-1)
         for i, item in enumerate(items):
             entry = Body(item)
             where = f"{field}[{i}]"
@@ -531,8 +540,7 @@ class Servers:
             else:
                 disk = _new_disk(item, where, errors, reserved)
                 if disk is not None:
-                    disk["id"] = f"0:{next_n}"
-                    next_n += 1
+                    disk["id"] = next_disk_id([*current.values(), *out])  # a removed disk's unit is not reused
                     out.append(disk)
         for did, disk in current.items():
             if did not in kept and disk.get("system"):
@@ -596,16 +604,11 @@ class Servers:
 
     @effect("restoreServer")
     def _restored(self, db: sqlite3.Connection, job: Job) -> None:
-        """Active and started in the target group; a failed restore leaves the server archived."""
+        """Active in the target group, in the power state it had when archived; a failed restore leaves
+        the server archived."""
         if job.succeeded:
             self.update(
-                db,
-                job.target,
-                by=job.by,
-                when_status="queuedForRestore",
-                status="active",
-                group_id=job.params["group"],
-                power_state="started",
+                db, job.target, by=job.by, when_status="queuedForRestore", status="active", group_id=job.params["group"]
             )
         else:
             self.update(db, job.target, by=None, when_status="queuedForRestore", status="archived")
@@ -638,6 +641,13 @@ class Servers:
     @effect("revertSnapshot")
     def _snapshot_reverted(self, db: sqlite3.Connection, job: Job) -> None:
         """Nothing the sandbox stores changes (the disks' contents are not modelled)."""
+
+
+def next_disk_id(disks: Sequence[dict]) -> str:
+    """The id of a disk added after `disks`: SCSI bus 0, the unit after the highest one in use, never
+    unit 7 (the controller's; recorded: ... 0:5, 0:6, 0:8)."""
+    unit = 1 + max((int(str(d["id"]).split(":")[1]) for d in disks if "id" in d), default=-1)
+    return f"0:{unit + 1 if unit == 7 else unit}"
 
 
 def _reserved_paths(template: sqlite3.Row | None) -> set[str]:
@@ -686,8 +696,11 @@ def _check_ttl(value: Any, now: float, errors: Errors) -> None:
 # --- representations -----------------------------------------------------------------------------------
 
 
-def server(row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fields: list[dict]) -> dict:
-    """Full Get Server representation of one server row, with what add-ons add (`extras`)."""
+def server(
+    row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fields: list[dict], listing: bool = False
+) -> dict:
+    """Full Get Server representation of one server row, with what add-ons add (`extras`). In a group's
+    detailed `listing`, an archived server shows only `{powerState, storageGB}` as details (recorded)."""
     a, sid = alias.lower(), row["id"]
     status = row["status"]
     out: dict[str, Any] = {
@@ -707,7 +720,7 @@ def server(row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fiel
     out["status"] = status
     disks = json.loads(row["disks"])
     storage = sum(d["sizeGB"] for d in disks)
-    if status == "queuedForRestore":
+    if status == "queuedForRestore" or (listing and status == "archived"):
         out["details"] = {"powerState": "stopped", "storageGB": storage}
     elif status not in NO_DETAILS:
         archived = status == "archived"
@@ -731,7 +744,9 @@ def server(row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fiel
             details.update(e.details)
         out["details"] = details
     out.update({"type": row["type"], "storageType": row["storage_type"], "changeInfo": change_info(row)})
-    out["links"] = server_links(row, a, [item for e in extras for item in e.links])
+    # a detailed listing shows an archived server without its add-ons' links (recorded)
+    added = [] if listing and status == "archived" else [item for e in extras for item in e.links]
+    out["links"] = server_links(row, a, added)
     return out
 
 
@@ -752,9 +767,9 @@ def _snapshot(snap: dict, a: str, sid: str) -> dict:
 
 
 def server_links(row: sqlite3.Row, a: str, added: list[dict]) -> list[dict]:
-    """The link set of a server (it depends on its status); `added` (the add-ons') only while active."""
+    """The link set of a server (it depends on its status); `added` (the add-ons') while active or archived."""
     sid, status = row["id"], row["status"]
-    base = f"/v2/servers/{a}/{sid}"
+    base, by_uuid = f"/v2/servers/{a}/{sid}", f"/v2/servers/{a}/{row['uuid']}"
     common = [
         link("group", f"/v2/groups/{a}/{row['group_id']}", id=row["group_id"]),
         link("account", f"/v2/accounts/{a}", id=a),
@@ -765,8 +780,9 @@ def server_links(row: sqlite3.Row, a: str, added: list[dict]) -> list[dict]:
             link("self", base, id=sid, verbs=["GET", "PATCH", "DELETE"]),
             *common,
             link("statistics", f"{base}/statistics"),
-            link("upcomingScheduledActivities", f"{base}/upcomingScheduledActivities"),
-            link("scheduledActivities", f"/v2/servers/{a}/{row['uuid']}/scheduledActivities", verbs=["GET", "POST"]),
+            # both scheduled-activity links name the server by its uuid, as production's did
+            link("upcomingScheduledActivities", f"{by_uuid}/upcomingScheduledActivities"),
+            link("scheduledActivities", f"{by_uuid}/scheduledActivities", verbs=["GET", "POST"]),
             link("publicIPAddresses", f"{base}/publicIPAddresses", verbs=["POST"]),
             link("alertPolicyMappings", f"{base}/alertPolicies", verbs=["POST"]),
             link("antiAffinityPolicyMapping", f"{base}/antiAffinityPolicy", verbs=["PUT", "DELETE"]),
@@ -776,6 +792,6 @@ def server_links(row: sqlite3.Row, a: str, added: list[dict]) -> list[dict]:
             *added,
         ]
     links = [link("self", base, id=sid, verbs=["GET", "PATCH"]), *common]
-    if status == "archived":
-        links += [link("restore", f"{base}/restore"), link("delete", base)]
+    if status == "archived":  # an archived server keeps its public IPs' links (recorded)
+        links += [link("restore", f"{base}/restore"), link("delete", base), *added]
     return links

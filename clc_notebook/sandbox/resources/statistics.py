@@ -15,7 +15,9 @@ come from a deterministic synthetic load model, so identical requests get identi
   from its last change on (the sandbox keeps no power history).
 
 Rules (clc-api-v2.md §4.7, §9.4): `type` latest | hourly (the default) | realtime, in any case;
-`latest` needs nothing else and gives one sample; `hourly` and `realtime` need `start` (within the
+`latest` needs nothing else and gives one sample; a request with none of `type`, `start`, `end`,
+`sampleInterval` gets what production answered one (hourly samples from midnight UTC two days back
+to the last whole hour); otherwise `hourly` and `realtime` need `start` (within the
 last 14 days; realtime within the last 4 hours) and `sampleInterval` (`dd:hh:mm:ss` or `hh:mm:ss`;
 hourly at least 1 hour and at most 14 days, realtime at least 5 minutes and at most 4 hours); `end`
 defaults to now (a later one is taken as now) and must leave room for one interval after `start`.
@@ -115,6 +117,11 @@ def read_window(query: dict[str, str], now: float) -> Window:
         errors.raise_if_any()
     if kind == "latest":
         return Window([math.floor(now / 60) * 60], 60.0, True)
+    if not {"type", "start", "end", "sampleinterval"} & set(query):
+        # a bare request: production answered hourly samples from midnight (UTC) two days back
+        # (recorded on 2015-06-17 10:20: 58 samples, 2015-06-15T00:00Z to 2015-06-17T09:00Z)
+        first = math.floor(now / DAY) * DAY - 2 * DAY
+        return Window([first + k * 3600.0 for k in range(int((now - first) // 3600.0))], 3600.0, False)
     start = _moment(query.get("start"), "start", errors, required=True)
     end = _moment(query.get("end"), "end", errors) if query.get("end", "").strip() else now
     interval = _interval(query.get("sampleinterval"), kind, errors)

@@ -1,0 +1,72 @@
+"""The sandbox against recorded production traffic (api.ctl.io, 2015-2016).
+
+Every interaction of tests/sandbox/recorded/corpus.json (the official Java and Node SDKs' recordings,
+reduced to shapes by recorded/extract.py) is replayed over HTTP on a fresh sandbox, scenario by
+scenario, and the structure of each answer is compared with the recorded one (recorded/replay.py).
+
+- Per endpoint family, every difference must be a kept deviation (recorded/deviations.py, each listed
+  with its reason in docs/sandbox.md, "Deviations from production"); the test of a family fails on any
+  other difference and prints each class of them with an example.
+- Endpoints the sandbox does not serve yet are counted apart ("not implemented"), found by asking the
+  sandbox's router, so they are compared as soon as they exist.
+- The whole run is written to test-artifacts/recorded-replay.md (counts per family, every class of
+  unexplained difference, the endpoints not implemented).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from recorded.corpus import load
+from recorded.deviations import DEVIATIONS
+from recorded.replay import Replayer
+from recorded.report import Summary, render, summarize, unexplained_lines
+
+from clc_notebook.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = ROOT / "test-artifacts" / "recorded-replay.md"
+SCENARIOS = load()
+FAMILIES = sorted({it.family for sc in SCENARIOS for it in sc.interactions})
+MIN_REPLAYED = 300
+
+
+@pytest.fixture(scope="module")
+def replay() -> Summary:
+    """Replay the whole corpus once (a sandbox of its own, reset before every scenario)."""
+    started = time.perf_counter()
+    with Sandbox(mode="polls", datacenters=16) as sb:
+        replayer = Replayer(sb, datacenters=16)
+        outcomes = [o for scenario in SCENARIOS for o in replayer.run(scenario)]
+    summary = summarize(outcomes)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(render(summary, time.perf_counter() - started), encoding="utf-8")
+    return summary
+
+
+def test_the_corpus_is_replayed(replay: Summary):
+    assert replay.replayed >= MIN_REPLAYED, f"only {replay.replayed} recorded interactions were replayed"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family_answers_like_production(replay: Summary, family: str):
+    lines = unexplained_lines(replay, family)
+    counts = replay.families[family]
+    assert not lines, (
+        f"{family}: {counts.unexplained} of {counts.replayed} replayed interactions differ from production "
+        f"in ways docs/sandbox.md does not list (full report: {REPORT.relative_to(ROOT)}):\n" + "\n".join(lines)
+    )
+
+
+def test_every_kept_deviation_still_happens(replay: Summary):
+    stale = [d.id for d in DEVIATIONS if not replay.used[d.id]]
+    assert not stale, f"deviations that no longer happen (remove them here and in docs/sandbox.md): {stale}"
+
+
+def test_every_kept_deviation_is_documented():
+    docs = (ROOT / "docs" / "sandbox.md").read_text(encoding="utf-8")
+    table = docs.split("## Deviations from production", 1)[-1]
+    missing = [d.id for d in DEVIATIONS if f"`{d.id}`" not in table]
+    assert "## Deviations from production" in docs and not missing, f"not in the docs/sandbox.md table: {missing}"
