@@ -650,6 +650,10 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
                 jobs.append(Job(self, link["id"], kind=kind, server_id=sid, name=f"{kind} {sid}"))
             else:
                 refused.append({"server": entry.get("server"), "errorMessage": entry.get("errorMessage")})
+        # Production answers the items in no particular order: put them back in the request's.
+        order = {str(sid).lower(): n for n, sid in enumerate(ids)}
+        jobs.sort(key=lambda job: order.get(str(job.server_id).lower(), len(order)))
+        refused.sort(key=lambda item: order.get(str(item["server"]).lower(), len(order)))
         if not jobs:
             raise OperationError(not_queued_message(kind, refused), items=refused, operation=kind)
         return JobSet(jobs, not_queued=refused, operation=kind)
