@@ -97,7 +97,7 @@ class Operations:
             return {"server": sid, "isQueued": False, "errorMessage": problem}
         params: dict[str, Any] = {}
         if kind == "archive":
-            params["archiveGroup"] = self.groups.system_group(tx.db, row["dc"], ARCHIVE)
+            params["archiveGroup"] = self.groups.system_group(tx.db, tx.alias, row["dc"], ARCHIVE)
         if kind == "createSnapshot":
             params["days"] = days
         job = tx.queue(kind, row["dc"], sid, **params)

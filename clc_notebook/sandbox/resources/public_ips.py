@@ -43,12 +43,13 @@ class PublicIps:
             found = db.execute(
                 "SELECT * FROM public_ips WHERE server_id=? ORDER BY position", (rows[0]["id"],)
             ).fetchall()
-        else:  # a whole tree: one query per data center
+        else:  # a whole tree: one query per data center (of the account)
             found = []
-            for dc in sorted({r["dc"] for r in rows}):
+            for dc, alias in sorted({(r["dc"], r["alias"]) for r in rows}):
                 found += db.execute(
-                    "SELECT p.* FROM public_ips p JOIN servers s ON s.id=p.server_id WHERE s.dc=? ORDER BY p.position",
-                    (dc,),
+                    "SELECT p.* FROM public_ips p JOIN servers s ON s.id=p.server_id WHERE s.dc=? AND s.alias=?"
+                    " ORDER BY p.position",
+                    (dc, alias),
                 ).fetchall()
         by_server = {r["id"]: r for r in rows}
         out: dict[str, ServerExtras] = {}
