@@ -3,20 +3,33 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed-stamp
+LAB_STAMP = $(VENV)/.lab-stamp
 CHROMIUM ?= /usr/bin/chromium
 HOST   ?= 127.0.0.1
 PORT   ?= 8888
+# quiet (-qq: errors only; a pip config naming a missing extra index would add a warning per package),
+# and no .pyc compiled at install time (Python writes them on first import): a first `make lab`
+# spends its time on what the lab needs, not on compiling the test tools' files
+PIP_INSTALL = $(PY) -m pip install -qq --no-compile --disable-pip-version-check
 
-.PHONY: setup lab test lint dashboard sandbox bench soak chromium clean
+.PHONY: setup setup-lab lab test lint dashboard sandbox bench soak chromium clean
 
-# The venv is rebuilt only when pyproject.toml changes.
-$(STAMP): pyproject.toml
+# The venv is made once; each install step below runs again only when pyproject.toml changes.
+$(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+
+# What the lab needs: the package with JupyterLab, Voila, papermill and matplotlib (the [lab] extra).
+$(LAB_STAMP): pyproject.toml | $(PY)
+	$(PIP_INSTALL) -e '.[lab]'
+	touch $(LAB_STAMP)
+
+# Everything: the lab plus the test and code-health tools (the [test] extra).
+$(STAMP): pyproject.toml | $(PY)
+	$(PIP_INSTALL) -e '.[test]'
+	touch $(STAMP) $(LAB_STAMP)
 
 setup: $(STAMP)
+setup-lab: $(LAB_STAMP)
 
 # Debian's Chromium for the browser test (Playwright is pointed at it; it never downloads a browser).
 chromium:
@@ -27,7 +40,7 @@ chromium:
 ## make lab: JupyterLab on the notebooks, against the embedded sandbox (no account needed).
 # Jupyter refuses to run as root unless told to (containers, CI machines): say so only when root.
 ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
-lab: setup
+lab: setup-lab
 	$(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(PORT) --no-browser $(ALLOW_ROOT) \
 	  --ServerApp.root_dir=notebooks
 
@@ -40,14 +53,14 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-## make dashboard: notebook 02 as a Voila dashboard.
+## make dashboard: the forms and job boards alone (dashboard/build-servers.ipynb) served by Voila.
 DASHBOARD_PORT ?= 8866
-dashboard: setup
-	$(VENV)/bin/voila notebooks/02-build-servers-with-widgets.ipynb --Voila.ip=$(HOST) \
+dashboard: setup-lab
+	$(VENV)/bin/voila dashboard/build-servers.ipynb --Voila.ip=$(HOST) \
 	  --port=$(DASHBOARD_PORT) --no-browser
 
 ## make sandbox: the emulator alone, for curl or another client.
-sandbox: setup
+sandbox: setup-lab
 	$(VENV)/bin/clc-sandbox --host $(HOST) --port 8080
 
 ## make bench: benchmarks, written to benchmarks/RESULTS.md.

@@ -2,11 +2,13 @@
 
 Environment names are the ones the CLC Ansible modules used, so existing setups carry over:
 ``CLC_V2_API_URL``, ``CLC_V2_API_USERNAME``, ``CLC_V2_API_PASSWD``, ``CLC_V2_API_TOKEN`` with
-``CLC_ACCT_ALIAS``, and ``CLC_LOCATION`` (our addition) for the default data center.
+``CLC_ACCT_ALIAS``, and ``CLC_LOCATION`` (our addition) for the default data center. They are spelled
+here only: the widgets and the tests import them from this module.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ ENV_PASSWORD = "CLC_V2_API_PASSWD"
 ENV_TOKEN = "CLC_V2_API_TOKEN"
 ENV_ALIAS = "CLC_ACCT_ALIAS"
 ENV_LOCATION = "CLC_LOCATION"
+# every variable that points the client away from the embedded sandbox (tests clear these)
+ENV_NAMES = (ENV_URL, ENV_USERNAME, ENV_PASSWORD, ENV_TOKEN, ENV_ALIAS, ENV_LOCATION)
 
 # numeric settings -> (bound, whether the bound itself is allowed): a bad value fails here, named,
 # not later inside urllib3 or time.sleep
@@ -114,9 +118,7 @@ def resolve(
     timeout = options.pop("timeout", None)
     if timeout is not None:
         options["timeout"] = _timeout(timeout)
-    unknown = set(options) - set(Settings.__dataclass_fields__)
-    if unknown:
-        raise ConfigurationError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    check_setting_names(options)
     for name, (bound, inclusive) in NUMBER_LIMITS.items():
         if name in options:
             _check_number(name, options[name], bound, inclusive)
@@ -129,6 +131,18 @@ def resolve(
         location=location.upper() if location else None,
         **options,
     )
+
+
+def check_setting_names(options: Mapping[str, object]) -> None:
+    """Raise ConfigurationError for a name that is not a Settings field, suggesting the close one
+    (``retrys`` -> ``retries``) and otherwise listing the settings there are."""
+    known = sorted(set(Settings.__dataclass_fields__) - {"url", "username", "password", "token", "alias", "location"})
+    problems = []
+    for name in sorted(set(options) - set(Settings.__dataclass_fields__)):
+        close = difflib.get_close_matches(name, known, n=1)
+        problems.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+    if problems:
+        raise ConfigurationError(f"unknown setting(s) {', '.join(problems)}; the settings are: {', '.join(known)}")
 
 
 def _check_number(name: str, value, bound: float, inclusive: bool) -> None:

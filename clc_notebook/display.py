@@ -43,7 +43,7 @@ def session_html(session) -> str:
             ("account", session.alias),
             ("data center", session.location),
             ("roles", ", ".join(session.roles)),
-            ("calls so far", session.transport.calls),
+            ("calls so far", session.calls),
             ("state", "closed" if session.closed else "open"),
         ],
     )

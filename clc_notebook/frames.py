@@ -168,11 +168,6 @@ def frame(schema, columns: dict[str, list], raw: Any = None) -> pd.DataFrame:
     return df
 
 
-def empty(schema, raw: Any = None) -> pd.DataFrame:
-    """The schema's frame with no rows (the same columns and dtypes as a full one)."""
-    return frame(schema, {}, raw)
-
-
 def _records(schema, rows: Iterable[dict], raw: Any = None) -> pd.DataFrame:
     cols: dict[str, list] = {name: [] for name, _ in schema}
     for row in rows:

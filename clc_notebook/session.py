@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import frames
+from . import frames, group_names
 from .config import Settings, resolve
 from .errors import (
     ApiError,
@@ -90,8 +90,11 @@ def connect(
     `sandbox` (a dict of ``Sandbox(...)`` options, or a running Sandbox) forces the embedded
     backend. Extra `options` are Settings fields (``retries``, ``backoff``, ``poll``, ``verify``,
     ...). Prints one line naming the backend unless `quiet`. Returns a logged-in Session.
-    Raises ConfigurationError for incomplete settings, AuthenticationError for refused credentials.
+    Raises ConfigurationError for incomplete settings or for an account given together with
+    `sandbox` (the sandbox has its own), AuthenticationError for refused credentials.
     """
+    if sandbox is not None:
+        _refuse_account_with_sandbox(url=url, username=username, password=password, token=token, alias=alias)
     settings = None
     if sandbox is None:
         settings = resolve(
@@ -106,6 +109,18 @@ def connect(
     if not quiet:
         print(session.describe())
     return session
+
+
+def _refuse_account_with_sandbox(**account: str | None) -> None:
+    """Raise ConfigurationError when an account is named although `sandbox=` asks for the embedded one."""
+    given = [name for name, value in account.items() if value not in (None, "")]
+    if given:
+        named = ", ".join(f"{name}=" for name in given)
+        raise ConfigurationError(
+            f"connect() got both sandbox= and {named}: the embedded sandbox has its own account, so these "
+            f"would be ignored. Drop sandbox= to use {account['url'] or 'that account'}, or drop {named} "
+            "to use the embedded sandbox"
+        )
 
 
 def _embedded(sandbox, **settings_options) -> Session:
@@ -136,7 +151,7 @@ class Session:
 
     def __init__(self, settings: Settings, *, sandbox=None, backend: str | None = None, owns_sandbox: bool = False):
         self.settings = settings
-        self.transport = Transport(settings)
+        self._transport = Transport(settings)
         self.sandbox = sandbox
         self.backend = backend or settings.url
         self.url = settings.url
@@ -148,6 +163,22 @@ class Session:
         self.closed = False
 
     # -- lifecycle -----------------------------------------------------------------------------
+
+    @property
+    def transport(self) -> Transport:
+        """The HTTP transport every call goes through. Raises ClcError once the session is closed,
+        so a closed session never goes on quietly (or fails with "connection refused")."""
+        if self.closed:
+            raise ClcError(
+                f"this session ({self.username or 'token'}@{self.alias} via {self.backend}) is closed: "
+                "open a new one with clc_notebook.connect()"
+            )
+        return self._transport
+
+    @property
+    def calls(self) -> int:
+        """How many HTTP calls this session has made (also readable once it is closed)."""
+        return self._transport.calls
 
     def login(self) -> Session:
         """Log in with the settings' username and password (again); returns self."""
@@ -162,7 +193,7 @@ class Session:
         if self.closed:
             return
         self.closed = True
-        self.transport.close()
+        self._transport.close()
         if self._owns_sandbox and self.sandbox is not None:
             self.sandbox.stop()
 
@@ -191,7 +222,7 @@ class Session:
     @property
     def history(self) -> pd.DataFrame:
         """Every HTTP call made (method, path, status, ms, attempts, error), secrets redacted."""
-        return frames.history_frame(self.transport.history_records())
+        return frames.history_frame(self._transport.history_records())
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -281,14 +312,39 @@ class Session:
         return frames.groups_frame(roots)
 
     def group(self, group_id: str) -> Group:
-        """One group with its subtree. Raises NotFoundError for an unknown id."""
-        return Group(self._group_json(group_id))
+        """One group with its subtree; `group_id` may also be a name or a path (see resolve_group).
+
+        Raises NotFoundError for an unknown group, ValidationError for an ambiguous name."""
+        return Group(self._group_json(self.resolve_group(group_id)))
+
+    def resolve_group(self, group: str, dc: str | None = None, *, field: str = "group") -> str:
+        """The id of a group given by its id, its name or its path ("WA1 Hardware/Default Group").
+
+        A 32-hex id is used as it is (no request). A name is looked up in `dc` (default: the
+        session's data center), a path in `dc` or else in the whole account, ignoring case when
+        nothing matches exactly. Raises ValidationError when a name fits several groups (each
+        listed with its path and id) or `group` is not a string, NotFoundError (also a
+        LookupError) when nothing fits: the message lists the groups there are.
+        """
+        return self._group_ref(group, dc, field=field, missing=NotFoundError)
+
+    def _group_ref(self, group: Any, dc: str | None, *, field: str, missing: type[ApiError]) -> str:
+        """resolve_group, raising `missing` when nothing fits: NotFoundError where the group is
+        what is asked for, ValidationError where it is an argument of a change (as the API does)."""
+        text = group_names.reference(group, field)
+        if group_names.is_id(text):
+            return text
+        scope = dc if dc is not None else (None if group_names.is_path(text) else self.location)
+        where = f"data center {str(scope).upper()}" if scope else "the account"
+        return group_names.pick(self.groups(scope), text, where=where, field=field, missing=missing)
 
     def create_group(
         self, name: str, parent_id: str, description: str | None = None, custom_fields: list | None = None
     ) -> Group:
-        """Create a group under `parent_id`; returns the new Group (the API answers 201)."""
+        """Create a group under `parent_id` (an id, a name or a path); returns the new Group (the
+        API answers 201). Raises ValidationError for a refused or ambiguous parent."""
         _require(name=name, parent_id=parent_id)
+        parent_id = self._group_ref(parent_id, None, field="parent_id", missing=ValidationError)
         body: dict[str, Any] = {"name": name, "parentGroupId": parent_id}
         if description is not None:
             body["description"] = description
@@ -298,7 +354,14 @@ class Session:
         return Group(data or {})
 
     def update_group(self, group_id: str, **members) -> None:
-        """Set `name`, `description`, `parent_id` and/or `custom_fields` (the API answers 204)."""
+        """Set `name`, `description`, `parent_id` and/or `custom_fields` (the API answers 204).
+
+        `group_id` and `parent_id` may be ids, names or paths (see resolve_group)."""
+        group_id = self.resolve_group(group_id)
+        if "parent_id" in members:
+            members["parent_id"] = self._group_ref(
+                members["parent_id"], None, field="parent_id", missing=ValidationError
+            )
         ops = _patch_ops(members, GROUP_MEMBERS, "update_group")
         # every group member is applied at once: sending it again after a lost answer is harmless
         self.transport.request(
@@ -306,7 +369,8 @@ class Session:
         )
 
     def delete_group(self, group_id: str) -> Job:
-        """Delete a group with every sub-group and server in it; returns its Job."""
+        """Delete a group (an id, a name or a path) with every sub-group and server in it; returns its Job."""
+        group_id = self.resolve_group(group_id)
         data = self.transport.request(
             "DELETE", f"/v2/groups/{self.alias}/{group_id}", what=f"delete group {group_id!r}"
         ).data
@@ -320,9 +384,11 @@ class Session:
 
         Uses ``serverDetail=detailed`` on root groups: one request per data center (plus one to
         list them), whatever the number of servers. ``group_path`` starts at the group asked.
+        `group` is an id, a name (looked up in `dc`, default the session's) or a path (see
+        resolve_group).
         """
         if group is not None:
-            roots = [self._group_json(str(group), detailed=True)]
+            roots = [self._group_json(self.resolve_group(group, dc), detailed=True)]
         else:
             roots = [self._group_json(gid, detailed=True) for gid in self._root_ids(dc)]
         return frames.servers_of_trees(roots)
@@ -363,14 +429,16 @@ class Session:
     ) -> Job:
         """Queue a server build; returns its Job (``job.server()`` gives the new server).
 
-        `more` adds other Create Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``,
-        ...; snake_case or the API's camelCase). Raises ValidationError (400, with the fields),
+        `group_id` is a group's id, name or path (see resolve_group). `more` adds other Create
+        Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``, ...; snake_case or the
+        API's camelCase). Raises ValidationError (400, with the fields),
         OperationError if the API did not queue it. If the answer is lost on the way back, the
         server is looked up in the target group rather than created twice: the Job then follows
         the server's status (its ``id`` is None). To tell that server from an earlier one of the
         same name, the group's servers are listed first: one extra GET per create.
         """
         _require(name=name, group_id=group_id, template=template)
+        group_id = self._group_ref(group_id, None, field="group_id", missing=ValidationError)
         body: dict[str, Any] = {
             "name": name,
             "description": description or "",
@@ -482,6 +550,7 @@ class Session:
     def update_server(self, server_id: str, **members) -> Job | None:
         """Change a server: ``description``, ``group_id``, ``custom_fields`` (applied at once:
         returns None) and ``cpu``, ``memory_gb``, ``disks``, ``password`` (queued: returns a Job).
+        ``group_id`` may be a group's id, name or path (see resolve_group).
 
         For ``password``, ``current_password=`` may be given; otherwise it is read from the
         server's credentials. Raises ValidationError for an unknown member or a refused value.
@@ -503,6 +572,8 @@ class Session:
             members["cpu"] = _whole(members["cpu"], "cpu")
         if "memory_gb" in members:
             members["memory_gb"] = _whole(members["memory_gb"], "memory")
+        if "group_id" in members:
+            members["group_id"] = self._group_ref(members["group_id"], None, field="group_id", missing=ValidationError)
         ops = _patch_ops(members, SERVER_MEMBERS, "update_server")
         queued = set(members) - SYNC_MEMBERS
         what = f"update server {server_id!r}"

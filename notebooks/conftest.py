@@ -9,12 +9,12 @@ The stored outputs were made against the embedded sandbox. A CLC_V2_API_URL (or 
 setting) exported in the shell would send the notebooks to that endpoint and every comparison
 would fail, so the kernels nbval starts get an environment without them.
 """
+
 import os
 
 from nbval.plugin import IPyNbFile
 
-CLC_SETTINGS = ("CLC_V2_API_URL", "CLC_V2_API_USERNAME", "CLC_V2_API_PASSWD", "CLC_V2_API_TOKEN",
-                "CLC_ACCT_ALIAS", "CLC_LOCATION")
+from clc_notebook.config import ENV_NAMES as CLC_SETTINGS
 
 
 def pytest_collect_file(file_path, parent):

@@ -14,8 +14,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from . import fixtures
 from .clock import MODES
 from .server import LOOPBACK, Sandbox
+
+ACCOUNT = (
+    f"user {fixtures.USERNAME}, password {fixtures.PASSWORD} (account alias {fixtures.ALIAS}, "
+    f"data center {fixtures.LOCATION})"
+)
 
 
 def _number(convert: Callable[[str], Any], kind: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
@@ -41,7 +47,17 @@ _positive_int = _number(int, "an integer", lambda v: v >= 1, "must be >= 1")
 
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's flags (docs/sandbox.md lists them with their `Sandbox(...)` equivalents)."""
-    p = argparse.ArgumentParser(prog="clc-sandbox", description="A local emulator of the CenturyLink Cloud API v2.")
+    p = argparse.ArgumentParser(
+        prog="clc-sandbox",
+        description=f"A local emulator of the CenturyLink Cloud API v2.\nLog in as the demo {ACCOUNT}.",
+        epilog=(
+            "Log in with curl (the answer's bearerToken goes in an 'Authorization: Bearer ...' header):\n"
+            "  curl -s -X POST http://127.0.0.1:8080/v2/authentication/login \\\n"
+            "       -H 'Content-Type: application/json' \\\n"
+            f"""       -d '{{"username": "{fixtures.USERNAME}", "password": "{fixtures.PASSWORD}"}}'"""
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keep the curl lines as written
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port to listen on (0 = any free port; default 8080)")
     p.add_argument("--allow-remote", action="store_true", help="allow binding to a non-loopback address")
@@ -152,8 +168,8 @@ def _interrupt(signum: int, frame: Any) -> None:
 def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
     sandbox.start()
     print(
-        f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, alias {sandbox.alias}, "
-        f"mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop",
+        f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, password {sandbox.password}, "
+        f"alias {sandbox.alias}; mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop",
         file=sys.stderr,
         flush=True,
     )

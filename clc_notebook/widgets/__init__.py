@@ -7,6 +7,7 @@ itself runs in a background thread so the kernel stays free.
 
 from .actions import ACTIONS, ConfirmationRequired, ServerActions
 from .build_form import ServerBuildForm
+from .dashboard import Dashboard
 from .login import LoginForm
 from .memory import forget
 from .progress import JobBoard, JobProgress
@@ -18,6 +19,7 @@ __all__ = [
     "JobProgress",
     "JobBoard",
     "ServerActions",
+    "Dashboard",
     "JobWatch",
     "ConfirmationRequired",
     "ACTIONS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 
 import ipywidgets as widgets
 
@@ -71,6 +72,8 @@ class ServerActions(widgets.VBox):
 
     `run(action, servers=None, confirm=False)` does the same from code and returns a JobWatch; destructive
     actions (power off, shut down, reset, archive, delete) need `confirm=True` there and a Confirm click here.
+    When an action's jobs have ended, the list is read again (`refresh()`), so each label shows the server's
+    state after the action ("WA1ALIASWEB01 (stopped)") and a deleted server leaves the list.
     """
 
     def __init__(self, session, servers, *, poll=None, timeout=None):
@@ -150,6 +153,7 @@ class ServerActions(widgets.VBox):
         )
         self.boards.children = self.boards.children + (board,)
         watch = board.start()
+        self._refresh_when_done(watch)
         queued = len(jobs)
         refused_text = f", {len(refused)} refused" if refused else ""
         set_message(
@@ -157,6 +161,22 @@ class ServerActions(widgets.VBox):
         )
         self.last_watch = watch
         return watch
+
+    def refresh(self, servers=None) -> None:
+        """Read the offered servers again and relabel them with their current state; keep the pick.
+
+        With `servers` (as in the constructor), offer those instead, e.g. after new builds. A server that
+        no longer exists leaves the list. Raises what `session.servers()` raises.
+        """
+        if servers is None:
+            offered = {value for _, value in self.selector.options}
+            servers = self.session.servers()
+            servers = servers[servers["id"].str.lower().isin(offered)]
+        choices = server_choices(servers)
+        picked = [value for value in self.selector.value if value in {v for _, v in choices}]
+        self.selector.options = choices  # this empties the pick (ipywidgets): put it back
+        self.selector.value = tuple(picked)
+        self.selector.rows = min(max(len(choices), 2), 8)
 
     def __repr__(self) -> str:
         picked, offered = len(self.selector.value), len(self.selector.options)
@@ -179,6 +199,18 @@ class ServerActions(widgets.VBox):
             except Exception as exc:
                 refused.append({"server": server_id, "errorMessage": describe_error(exc)})
         return jobs, refused
+
+    def _refresh_when_done(self, watch) -> None:
+        """Relabel the servers once `watch` has ended, from a thread so the cell (and the click) is not held."""
+
+        def refresh_after_the_jobs() -> None:
+            watch.wait()
+            try:
+                self.refresh()
+            except Exception as exc:  # a thread's traceback would land in whatever cell runs
+                set_message(self.status, f"Could not read the servers again: {describe_error(exc)}")
+
+        threading.Thread(target=refresh_after_the_jobs, name="clc-actions-refresh", daemon=True).start()
 
     def _guard(self, handler) -> None:
         try:

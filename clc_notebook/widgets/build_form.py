@@ -43,6 +43,7 @@ class ServerBuildForm(widgets.VBox):
         self.last_watch = None
         self._remember = remember
         self._loading = False
+        self._refusal_shown = False  # the status says a build was refused: stale once a field changes
         self.alias = getattr(session, "alias", None) or ""
         f = self.fields = {
             "dc": widgets.Dropdown(description="Data center"),
@@ -84,6 +85,8 @@ class ServerBuildForm(widgets.VBox):
             f[name].observe(lambda change, name=name: self._check(name), names="value")
         for name in REMEMBERED:
             f[name].observe(lambda change, name=name: self._store(name, change["new"]), names="value")
+        for widget in f.values():
+            widget.observe(self._clear_refusal, names="value")
         self.build_button.on_click(lambda _button: self._build_from_click())
         self._check("name", quiet_if_empty=True)
 
@@ -113,7 +116,7 @@ class ServerBuildForm(widgets.VBox):
                 problems[name] = text
         return problems
 
-    def request(self) -> dict:
+    def create_arguments(self) -> dict:
         """The keyword arguments `build()` passes to `session.create_server` (password only when typed)."""
         f = self.fields
         params = dict(
@@ -142,11 +145,12 @@ class ServerBuildForm(widgets.VBox):
             set_message(self.messages[name], None)
         problems = self.validate()
         if problems:
-            set_message(self.status, "Nothing was built: fix the marked field(s) first.")
+            self._show_refusal("Nothing was built: fix the marked field(s) first.")
             self.last_watch = JobWatch(errors=problems)
             return self.last_watch
-        params = self.request()
+        params = self.create_arguments()
         count = self.fields["count"].value
+        self._refusal_shown = False
         set_message(self.status, f"Submitting {count} build(s)…", kind="info")
         jobs, problem = self._submit(params, count)
         by_field, general = self._problems(problem) if problem else ({}, [])
@@ -164,7 +168,7 @@ class ServerBuildForm(widgets.VBox):
         else:
             refused = "the API refused" if getattr(problem, "status", None) else "it could not be sent"
             before = f"{len(jobs)} of {count} build(s) submitted, then " if jobs else "Nothing was built: "
-            set_message(self.status, before + refused + ": " + "; ".join(general or ["see the marked field(s)"]))
+            self._show_refusal(before + refused + ": " + "; ".join(general or ["see the marked field(s)"]))
         self.last_watch = watch
         return watch
 
@@ -178,6 +182,16 @@ class ServerBuildForm(widgets.VBox):
             self.build()
         except Exception as exc:  # a click handler's exception would only reach a log
             set_message(self.status, f"Build failed: {describe_error(exc)}")
+
+    def _show_refusal(self, text: str) -> None:
+        set_message(self.status, text)
+        self._refusal_shown = True
+
+    def _clear_refusal(self, change) -> None:
+        """A field changed: a "Nothing was built" about the values before is stale, so it goes."""
+        if self._refusal_shown and not self._loading:
+            self._refusal_shown = False
+            set_message(self.status, None)
 
     def _submit(self, params: dict, count: int):
         """Send `count` creates; return (jobs sent, the exception that stopped the rest or None)."""

@@ -7,6 +7,7 @@ import os
 
 import ipywidgets as widgets
 
+from ..config import ENV_ALIAS, ENV_URL, ENV_USERNAME
 from . import memory
 from .fields import describe_error, set_message, styled
 
@@ -27,7 +28,8 @@ class LoginForm(widgets.VBox):
     `on_login(callback)` registers `callback(session)`, called after each successful login. Errors (bad
     credentials, unreachable URL) are shown in the form and kept in `.error`; the password is cleared
     from the widget after every attempt so it never stays in the page's widget state.
-    Extra keyword arguments go to `clc_notebook.connect` (e.g. `sandbox={"speed": 5}`).
+    Extra keyword arguments go to `clc_notebook.connect` (e.g. `retries=1`); `sandbox={...}` (options of the
+    embedded sandbox) is used only when the URL field is empty: a typed URL is always the one connected to.
     """
 
     def __init__(self, *, url=None, username=None, alias=None, on_login=None, **connect_options):
@@ -35,6 +37,7 @@ class LoginForm(widgets.VBox):
         self.error = None
         self._callbacks = []
         # quiet: connect() would print a line, and a click handler's print lands in no useful place
+        self._sandbox_options = connect_options.pop("sandbox", None) or {}
         self._connect_options = {"quiet": True, **connect_options}
         # An argument wins, then what was typed when the cell last ran, then the environment.
         recalled = memory.recall(_THIS_KERNEL, FORM_KEY)
@@ -45,18 +48,18 @@ class LoginForm(widgets.VBox):
 
         self.fields = {
             "url": widgets.Text(
-                value=initial(url, "url", "CLC_V2_API_URL"),
+                value=initial(url, "url", ENV_URL),
                 description="API URL",
                 placeholder="empty: the embedded sandbox",
             ),
             "username": widgets.Text(
-                value=initial(username, "username", "CLC_V2_API_USERNAME"),
+                value=initial(username, "username", ENV_USERNAME),
                 description="Username",
                 placeholder="empty for the sandbox: demouser1",
             ),
             "password": widgets.Password(description="Password"),
             "alias": widgets.Text(
-                value=initial(alias, "alias", "CLC_ACCT_ALIAS"), description="Account alias", placeholder="optional"
+                value=initial(alias, "alias", ENV_ALIAS), description="Account alias", placeholder="optional"
             ),
         }
         for name in REMEMBERED:
@@ -93,8 +96,7 @@ class LoginForm(widgets.VBox):
         try:
             if url is None:
                 # Empty URL means the embedded sandbox, even when credentials are configured elsewhere.
-                options = {"sandbox": {}, **self._connect_options}
-                session = clc_notebook.connect(**options)
+                session = clc_notebook.connect(sandbox=self._sandbox_options, **self._connect_options)
             else:
                 session = clc_notebook.connect(
                     url=url,

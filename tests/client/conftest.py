@@ -11,15 +11,7 @@ import pytest
 from sandbox_api import NETWORK, TEMPLATE
 
 import clc_notebook as clc
-
-ENV_NAMES = (
-    "CLC_V2_API_URL",
-    "CLC_V2_API_USERNAME",
-    "CLC_V2_API_PASSWD",
-    "CLC_V2_API_TOKEN",
-    "CLC_ACCT_ALIAS",
-    "CLC_LOCATION",
-)
+from clc_notebook.config import ENV_NAMES
 
 # fast client settings for tests: small back-off, short polls
 FAST = dict(backoff=0.0, backoff_max=0.05, poll=0.01, poll_max=0.05, quiet=True)

@@ -116,3 +116,46 @@ def test_tls_is_verified_by_default_and_can_be_pointed_at_a_bundle():
     assert Transport(resolve(username="u", password="secretpw", env={})).http.verify is True
     custom = resolve(username="u", password="secretpw", verify="/etc/ssl/certs/ca.pem", env={})
     assert Transport(custom).http.verify == "/etc/ssl/certs/ca.pem"
+
+
+@pytest.mark.parametrize(
+    "typo, suggestion", [("retrys", "retries"), ("timout", "timeout"), ("pol", "poll"), ("backof_max", "backoff_max")]
+)
+def test_an_unknown_setting_suggests_the_close_one(typo, suggestion):
+    with pytest.raises(clc.ConfigurationError) as caught:
+        resolve(username="u", password="secretpw", env={}, **{typo: 3})
+    assert f"{typo!r} (did you mean {suggestion!r}?)" in str(caught.value)
+
+
+def test_an_unknown_setting_with_no_close_one_lists_the_settings():
+    with pytest.raises(clc.ConfigurationError) as caught:
+        clc.connect(sandbox={"mode": "polls"}, quiet=True, colour="blue")
+    text = str(caught.value)
+    assert "'colour'" in text and "did you mean" not in text
+    assert "the settings are: backoff, backoff_max, poll, poll_backoff, poll_max, retries, timeout, verify" in text
+
+
+def test_the_environment_names_are_spelled_in_config_only():
+    """The documented names (README, docs/client.md), pinned once; everything else imports them."""
+    from pathlib import Path
+
+    from clc_notebook import config
+
+    assert config.ENV_NAMES == (
+        "CLC_V2_API_URL",
+        "CLC_V2_API_USERNAME",
+        "CLC_V2_API_PASSWD",
+        "CLC_V2_API_TOKEN",
+        "CLC_ACCT_ALIAS",
+        "CLC_LOCATION",
+    )
+    root = Path(config.__file__).resolve().parents[1]
+    spelled = [
+        str(path.relative_to(root))
+        for folder in ("clc_notebook", "tests", "notebooks")
+        for path in (root / folder).rglob("*.py")
+        if path != Path(config.__file__).resolve()
+        and path != Path(__file__).resolve()
+        and any(f'"{name}"' in path.read_text() for name in config.ENV_NAMES)
+    ]
+    assert spelled == [], f"these modules spell an environment variable name instead of importing it: {spelled}"

@@ -5,19 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from clc_notebook.config import ENV_NAMES
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO_ROOT / "notebooks"
 RUNBOOK = NOTEBOOKS / "04-runbook-reboot-group.ipynb"
 
 # The settings a notebook reads to leave the embedded sandbox (docs/DESIGN.md, "Environment").
-CLC_SETTINGS = (
-    "CLC_V2_API_URL",
-    "CLC_V2_API_USERNAME",
-    "CLC_V2_API_PASSWD",
-    "CLC_V2_API_TOKEN",
-    "CLC_ACCT_ALIAS",
-    "CLC_LOCATION",
-)
+CLC_SETTINGS = ENV_NAMES
 
 
 def embedded_sandbox_env() -> dict[str, str]:

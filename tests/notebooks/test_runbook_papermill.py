@@ -37,7 +37,8 @@ def test_runbook_fails_loudly_when_servers_do_not_reach_the_state(run_papermill,
                                    "summary_path": "summary.csv"})
 
     assert done.returncode != 0
-    assert "3 of 3 server(s) in WA1 Hardware/Default Group did not reach power_state=stopped" in done.stderr
+    assert "3 of 3 server(s) in WA1 Hardware/Default Group failed shut_down" in done.stderr
+    assert "WA1ALIASSRV01: job failed, power_state is started, not stopped" in done.stderr
     rows = _summary(tmp_path / "summary.csv")   # written before the verdict, for the post-mortem
     assert {r["job_status"] for r in rows} == {"failed"}
     assert {r["power_state"] for r in rows} == {"started"}

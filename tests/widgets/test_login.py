@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import socket
 
+from clc_notebook.config import ENV_NAMES, ENV_PASSWORD, ENV_URL, ENV_USERNAME
 from clc_notebook.widgets import LoginForm
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_login_shows_who_and_where_and_hands_over_the_session(sandbox):
@@ -55,10 +62,10 @@ def test_unreachable_url_is_shown_in_the_form():
 
 
 def test_empty_url_logs_in_to_the_embedded_sandbox(monkeypatch):
-    for name in ("CLC_V2_API_URL", "CLC_V2_API_USERNAME", "CLC_V2_API_PASSWD", "CLC_V2_API_TOKEN"):
+    for name in ENV_NAMES:
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("CLC_V2_API_USERNAME", "someone")  # configured credentials do not matter here
-    monkeypatch.setenv("CLC_V2_API_PASSWD", "not-used")
+    monkeypatch.setenv(ENV_USERNAME, "someone")  # configured credentials do not matter here
+    monkeypatch.setenv(ENV_PASSWORD, "not-used")
     form = LoginForm(url="")
     assert form.fields["username"].value == "someone"
 
@@ -74,7 +81,7 @@ def test_empty_url_logs_in_to_the_embedded_sandbox(monkeypatch):
 
 
 def test_rerunning_the_cell_keeps_url_and_username_but_never_the_password(monkeypatch):
-    monkeypatch.delenv("CLC_V2_API_URL", raising=False)
+    monkeypatch.delenv(ENV_URL, raising=False)
     first = LoginForm()
     first.fields["url"].value = "http://127.0.0.1:9"
     first.fields["username"].value = "alice"
@@ -85,3 +92,35 @@ def test_rerunning_the_cell_keeps_url_and_username_but_never_the_password(monkey
     assert again.fields["url"].value == "http://127.0.0.1:9" and again.fields["username"].value == "alice"
     assert again.fields["password"].value == ""
     assert LoginForm(url="").fields["url"].value == ""  # an argument still wins
+
+
+def test_a_typed_url_is_used_even_when_the_form_has_sandbox_options(sandbox):
+    """Notebook 02 makes its form with sandbox options; a URL typed into it must still be the one used."""
+    form = LoginForm(sandbox={"mode": "polls"})
+    form.fields["url"].value = sandbox.url
+    form.fields["username"].value = sandbox.username
+    form.fields["password"].value = sandbox.password
+
+    session = form.connect()
+
+    try:
+        assert session is not None and session.sandbox is None
+        assert session.url == sandbox.url and session.backend == sandbox.url
+        assert f"on {sandbox.url}" in form.status.value
+    finally:
+        session.close()
+
+
+def test_a_typed_url_that_does_not_answer_shows_the_connection_error():
+    port = _closed_port()
+    form = LoginForm(sandbox={"mode": "polls"}, retries=0)
+    form.fields["url"].value = f"http://127.0.0.1:{port}"
+    form.fields["username"].value = "demouser1"
+    form.fields["password"].value = "mypassword"
+
+    assert form.connect() is None  # not a quiet login to the embedded sandbox
+
+    text = form.status.value
+    assert f"Could not log in to http://127.0.0.1:{port}" in text
+    assert "cannot connect" in text and "Connection refused" in text
+    assert form.session is None and form.error is not None and "mypassword" not in text
