@@ -10,22 +10,30 @@ import signal
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
-from sandbox_api import ALIAS, DEFAULT_GROUP, NETWORK, ROOT, TEMPLATE, Api, rels, status_id, walk_groups
+from sandbox_api import (
+    ALIAS,
+    DEFAULT_GROUP,
+    NETWORK,
+    ROOT,
+    TEMPLATE,
+    Api,
+    read_roster,
+    rels,
+    status_id,
+    walk_groups,
+)
 
 from clc_notebook.sandbox import Sandbox
 from clc_notebook.sandbox.classroom import STEPS
 
-TRAINEES = 3
+TRAINEES = 3  # the shared `classroom` fixture's (tests/conftest.py)
 
 
-def read_roster(path: str | Path) -> dict[str, dict]:
-    """The roster CSV by username (each row: role, username, password, alias)."""
-    with open(path, newline="") as f:
-        return {row["username"]: row for row in csv.DictReader(f)}
+def by_name(rows: list[dict]) -> dict[str, dict]:
+    return {row["username"]: row for row in rows}
 
 
 def seat(roster: dict[str, dict], role: str, n: int = 0) -> dict:
@@ -36,21 +44,10 @@ def login(sb, row: dict) -> Api:
     return Api(sb, row["username"], row["password"])
 
 
-@pytest.fixture(scope="module")
-def classroom(tmp_path_factory):
-    """A classroom sandbox of the module's own (the shared `sandbox` is not a class): polls mode, 3 trainees."""
-    roster = tmp_path_factory.mktemp("class") / "roster.csv"
-    with Sandbox(mode="polls", trainees=TRAINEES, roster=str(roster)) as sb:
-        yield sb, read_roster(roster)
-
-
 @pytest.fixture
 def room(classroom):
-    """The classroom sandbox reset (every account seeded again, progress forgotten) and its roster."""
-    sb, roster = classroom
-    instructor = login(sb, seat(roster, "instructor"))
-    assert instructor.post("/sandbox/reset").status_code == 200
-    return sb, roster, instructor
+    """The shared classroom sandbox (reset), its roster by username, the instructor's `Api`."""
+    return classroom.sb, by_name(classroom.seats), classroom.control()
 
 
 def board(instructor: Api) -> dict:
@@ -69,8 +66,8 @@ def done_steps(instructor: Api, username: str) -> list[str]:
 # --- the roster -------------------------------------------------------------------------------------------
 
 
-def test_roster_lists_the_instructor_and_each_trainee_with_a_random_password(classroom):
-    sb, roster = classroom
+def test_roster_lists_the_instructor_and_each_trainee_with_a_random_password(room):
+    sb, roster, _ = room
     with open(sb.roster, newline="") as f:
         assert next(csv.reader(f)) == ["role", "username", "password", "alias"]
     roles = [row["role"] for row in roster.values()]
@@ -88,9 +85,9 @@ def test_roster_lists_the_instructor_and_each_trainee_with_a_random_password(cla
 
 def test_a_second_class_gets_other_passwords(tmp_path):
     with Sandbox(mode="polls", trainees=1, roster=str(tmp_path / "a.csv")):
-        first = read_roster(tmp_path / "a.csv")
+        first = by_name(read_roster(tmp_path / "a.csv"))
     with Sandbox(mode="polls", trainees=1, roster=str(tmp_path / "b.csv")):
-        second = read_roster(tmp_path / "b.csv")
+        second = by_name(read_roster(tmp_path / "b.csv"))
     assert first.keys() == second.keys()
     assert all(first[u]["password"] != second[u]["password"] for u in first)
 
@@ -394,7 +391,7 @@ def test_a_whole_reset_keeps_the_class_and_forgets_progress(room):
 def test_restarting_on_the_state_file_keeps_accounts_passwords_and_progress(tmp_path):
     state, first, second = (str(tmp_path / n) for n in ("class.sqlite", "first.csv", "second.csv"))
     with Sandbox(mode="polls", trainees=2, roster=first, state=state) as sb:
-        roster = read_roster(first)
+        roster = by_name(read_roster(first))
         row = seat(roster, "trainee", 1)
         steps = list(tutorial_over_http(sb, row))
         instructor = login(sb, seat(roster, "instructor"))
@@ -402,7 +399,7 @@ def test_restarting_on_the_state_file_keeps_accounts_passwords_and_progress(tmp_
         assert api.post(f"/v2/servers/{api.alias}", json={"name": ""}).status_code == 400
         before = board(instructor)
     with Sandbox(mode="polls", trainees=2, roster=second, state=state) as sb:
-        assert read_roster(second) == roster  # same accounts, same passwords
+        assert by_name(read_roster(second)) == roster  # same accounts, same passwords
         instructor = login(sb, seat(roster, "instructor"))
         after = board(instructor)
         assert after[row["username"]]["steps"] == before[row["username"]]["steps"] == dict.fromkeys(steps, True)
@@ -416,7 +413,7 @@ def test_restarting_on_the_state_file_keeps_accounts_passwords_and_progress(tmp_
     with pytest.raises(ValueError, match="trainees"):
         Sandbox(mode="polls", trainees=1, roster=second, state=state).start()
     with Sandbox(mode="polls", trainees=3, roster=second, state=state) as sb:
-        grown = read_roster(second)
+        grown = by_name(read_roster(second))
         assert {u: r for u, r in grown.items() if u in roster} == roster and len(grown) == len(roster) + 1
         assert login(sb, seat(grown, "trainee", 2)).alias == "T003"
 
@@ -435,7 +432,7 @@ def test_cli_classroom_writes_the_roster_and_never_prints_a_password(tmp_path):
             if "classroom of" in line:
                 break
         url = re.search(r"on (http://127\.0\.0\.1:\d+)", "".join(lines)).group(1)
-        rows = read_roster(roster)
+        rows = by_name(read_roster(roster))
         api = Api(url, seat(rows, "trainee")["username"], seat(rows, "trainee")["password"])
         api.get(f"/v2/datacenters/{api.alias}")
         requests.post(f"{url}/v2/authentication/login", json={"username": api.username, "password": "nope"})
