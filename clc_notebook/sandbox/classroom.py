@@ -391,7 +391,8 @@ def _message(body: Any) -> str:
         parts += [
             f"{name}: {problems[0]}" for name, problems in state.items() if isinstance(problems, list) and problems
         ]
-    return " ".join(p for p in parts if p)[:MESSAGE_LIMIT]
+    text = " ".join(p for p in parts if p)
+    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 1] + "…"
 
 
 def _sets_description(call: Call) -> bool:

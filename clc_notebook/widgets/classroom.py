@@ -31,12 +31,15 @@ STEP_LABELS = {
 }
 DONE, CURRENT, STUCK = "#c8e6c9", "#fff3c4", "#ffcdd2"  # cell colours
 STYLE = """<style>
-.clc-classroom-grid {border-collapse:collapse;font-size:13px;font-family:sans-serif}
-.clc-classroom-grid th {background:#eceff1;padding:4px 6px;font-weight:600;text-align:center}
+.clc-classroom-grid {border-collapse:collapse;font-size:13px;font-family:sans-serif;line-height:1.3}
+.clc-classroom-grid th {background:#eceff1;padding:4px 6px;font-weight:600;text-align:center;max-width:6.5em}
 .clc-classroom-grid td {border:1px solid #cfd8dc;padding:3px 6px;text-align:center;white-space:nowrap}
 .clc-classroom-grid td.who, .clc-classroom-grid td.error {text-align:left}
-.clc-classroom-grid td.error {white-space:normal;max-width:28em;color:#b00020}
+.clc-classroom-grid td.error {white-space:normal;min-width:14em;max-width:24em;color:#b00020}
+.clc-classroom-stuck {font-family:sans-serif;font-size:13px;line-height:1.3}
 </style>"""
+SHORT_ERROR = 90  # characters of the last error in the grid (the stuck list has it whole)
+IDLE_SHOWN = 60  # seconds without a request after which the grid shows how long
 
 
 class ClassroomBoard(widgets.VBox):
@@ -161,17 +164,20 @@ class ClassroomBoard(widgets.VBox):
         self.summary.value = _line(text, "#263238")
         head = "".join(f"<th>{i}. {html.escape(STEP_LABELS.get(s, s))}</th>" for i, s in enumerate(steps, 1))
         rows = [
-            f"<tr><th>Trainee</th><th>Alias</th>{head}<th>Servers</th><th>Last error</th></tr>",
+            f"<tr><th>Trainee</th><th>Alias</th>{head}<th>Servers</th><th>Idle</th><th>Last error</th></tr>",
             *(_row(t, steps) for t in trainees),
         ]
-        self.grid.value = f"{STYLE}<table class='clc-classroom-grid'>{''.join(rows)}</table>"
+        table = f"<table class='clc-classroom-grid'>{''.join(rows)}</table>"
+        self.grid.value = f"{STYLE}<div style='overflow-x:auto'>{table}</div>"  # a wide class scrolls, never clips
         if stuck:
             items = "".join(
                 f"<li><b>{html.escape(t['username'])}</b> at {html.escape(STEP_LABELS.get(t.get('current'), '-'))}: "
                 f"{html.escape(_error_text(t.get('last_error')))}</li>"
                 for t in stuck
             )
-            self.stuck_list.value = f"<div style='color:#b00020'><b>Stuck</b><ul>{items}</ul></div>"
+            self.stuck_list.value = (
+                f"<div style='color:#b00020'><b>Stuck</b><ul style='margin:4px 0;line-height:1.4'>{items}</ul></div>"
+            )
         else:
             self.stuck_list.value = "<div style='color:#1b5e20'>Nobody is stuck.</div>"
 
@@ -205,8 +211,12 @@ def _row(trainee: dict, steps: list[str]) -> str:
         else:
             cells.append("<td></td>")
     error = _error_text(trainee.get("last_error")) if stuck else ""
+    short = error if len(error) <= SHORT_ERROR else error[: SHORT_ERROR - 1] + "…"
     who = html.escape(trainee["username"])
+    idle = trainee.get("idle_seconds")
+    idle_text = f"{int(idle // 60)} min" if isinstance(idle, (int, float)) and idle >= IDLE_SHOWN else ""
     return (
         f"<tr class='{'stuck' if stuck else ''}'><td class='who'>{who}</td><td>{html.escape(trainee.get('alias', ''))}</td>"
-        f"{''.join(cells)}<td>{int(trainee.get('servers', 0))}</td><td class='error'>{html.escape(error)}</td></tr>"
+        f"{''.join(cells)}<td>{int(trainee.get('servers', 0))}</td><td>{idle_text}</td>"
+        f"<td class='error' title='{html.escape(error)}'>{html.escape(short)}</td></tr>"
     )
