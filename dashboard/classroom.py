@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from clc_notebook.config import ENV_NAMES, ENV_PASSWORD, ENV_URL, ENV_USERNAME
+
 HERE = Path(__file__).resolve().parent
 BOARD = HERE / "classroom.ipynb"
 START_TIMEOUT = 60.0
@@ -96,12 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         wait_for_port(args.port, sandbox, "the sandbox", sandbox_log)
         who = instructor(roster)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CLC_")}
+        env = {k: v for k, v in os.environ.items() if k not in ENV_NAMES}
         env.update(
-            CLC_V2_API_URL=f"http://127.0.0.1:{args.port}",
-            CLC_V2_API_USERNAME=who["username"],
-            CLC_V2_API_PASSWD=who["password"],
-            CLC_BOARD_INTERVAL=str(args.interval),
+            {
+                ENV_URL: f"http://127.0.0.1:{args.port}",
+                ENV_USERNAME: who["username"],
+                ENV_PASSWORD: who["password"],
+                "CLC_BOARD_INTERVAL": str(args.interval),
+            }
         )
         board_cmd = [
             sys.executable, "-m", "voila", str(BOARD), "--no-browser",

@@ -4,6 +4,7 @@ trainee's own account, and the tutorial's workflow done with the client's calls 
 from __future__ import annotations
 
 import clc_notebook as clc
+from clc_notebook.config import ENV_PASSWORD, ENV_URL, ENV_USERNAME
 
 
 def tutorial_with_the_client(s) -> None:
@@ -22,9 +23,9 @@ def tutorial_with_the_client(s) -> None:
 
 def test_the_spawner_environment_logs_a_trainee_in_to_their_own_account(classroom, monkeypatch):
     row = classroom.trainees[0]
-    monkeypatch.setenv("CLC_V2_API_URL", classroom.url)
-    monkeypatch.setenv("CLC_V2_API_USERNAME", row["username"])
-    monkeypatch.setenv("CLC_V2_API_PASSWD", row["password"])
+    monkeypatch.setenv(ENV_URL, classroom.url)
+    monkeypatch.setenv(ENV_USERNAME, row["username"])
+    monkeypatch.setenv(ENV_PASSWORD, row["password"])
     with clc.connect(quiet=True) as s:
         assert (s.username, s.alias, s.location) == (row["username"], row["alias"], "WA1")
         assert s.sandbox is None  # the class's sandbox, not an embedded one
