@@ -191,6 +191,27 @@ def test_trainees_see_only_their_own_account(room):
     assert Api(sb).all_servers() == []
 
 
+def test_every_api_route_answers_403_to_another_trainee(room):
+    """The whole live route table, with trainee B's token on trainee A's alias and A's real ids."""
+    from reliability.support import fill, route_table
+
+    sb, roster, _ = room
+    a, b = (login(sb, seat(roster, "trainee", n)) for n in (0, 1))
+    server = a.create_server(groupId=default_group(a), networkId=network_of(a))
+    values = {"alias": a.alias, "dc": "WA1", "group": default_group(a), "server": server["id"], "op": "reboot"}
+    values |= {"job": "wa1-100001", "snapshot": "1", "ip": "10.0.0.1"}
+    walked = 0
+    for template, methods, _ in route_table(sb):
+        if "{alias}" not in template:
+            continue
+        for method in sorted(methods):
+            r = b.request(method, fill(template, values), json=[])  # a well-formed body: no 400 before the 403
+            assert r.status_code == 403, (method, template, r.status_code)
+            walked += 1
+    assert walked > 25
+    assert a.ok_json("GET", f"/v2/servers/{a.alias}/{server['id']}")["description"] == server["description"]
+
+
 def _body(group_id: str) -> dict:
     return {"name": "web", "groupId": group_id, "sourceServerId": TEMPLATE, "cpu": 1, "memoryGB": 1, "type": "standard"}
 
