@@ -106,11 +106,16 @@ class Servers:
     def shape(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str) -> list[dict]:
         """The full Get Server representation of each row, with what the add-ons add."""
         defs = custom_fields.definitions(db)
+        extras = self._extras(db, rows)
+        return [server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"])) for r in rows]
+
+    def _extras(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> dict[str, list[ServerExtras]]:
+        """What every add-on adds to these servers, by server id."""
         extras: dict[str, list[ServerExtras]] = {}
         for add_on in self.add_ons:
             for sid, more in add_on.server_extras(db, rows).items():
                 extras.setdefault(sid, []).append(more)
-        return [server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"])) for r in rows]
+        return extras
 
     def update(
         self, db: sqlite3.Connection, sid: str, *, by: str | None, when_status: str | None = None, **columns: Any
@@ -167,10 +172,7 @@ class Servers:
         servers that changed are read in full and shaped again."""
         defs = custom_fields.definitions(db)
         common = (alias, tuple(tuple(d) for d in defs.values()))
-        extras: dict[str, list[ServerExtras]] = {}
-        for add_on in self.add_ons:
-            for sid, more in add_on.server_extras(db, rows).items():
-                extras.setdefault(sid, []).append(more)
+        extras = self._extras(db, rows)
         keys, out, missing = [], [], []
         for r in rows:
             mine = extras.get(r["id"])
