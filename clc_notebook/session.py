@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import frames, group_names
 from .config import Settings, resolve
+from .endpoints import FirewallMethods, LoadBalancerMethods, MonitoringMethods
 from .errors import (
     ApiError,
     ClcError,
@@ -142,7 +143,7 @@ def _embedded(sandbox, **settings_options) -> Session:
         raise
 
 
-class Session:
+class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
     """A connection to one account. Use ``connect()`` to get one; close it (or use ``with``).
 
     Attributes: ``alias``, ``location`` (default data center), ``url``, ``username``, ``backend``

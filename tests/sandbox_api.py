@@ -216,8 +216,48 @@ class Api:
         return r.json()
 
     def snapshot(self, roots: list[str]) -> list:
-        """The account's visible state: each root's detailed group tree (servers embedded)."""
-        return [self.group(g, detailed=True) for g in roots]
+        """The account's visible state: each root's detailed group tree (servers embedded), then the
+        load balancers and firewall policies of each of those data centers."""
+        trees = [self.group(g, detailed=True) for g in roots]
+        return trees + [self.network_services(tree["locationId"]) for tree in trees]
+
+    def network_services(self, dc: str) -> dict:
+        """A data center's load balancers and firewall policies (without the policies' provisioning
+        status, which reading them moves along)."""
+        a = self.alias
+        policies = self.ok_json("GET", f"/v2-experimental/firewallPolicies/{a}/{dc}")
+        cross = self.ok_json("GET", f"/v2-experimental/crossDcFirewallPolicies/{a}/{dc}")
+        return {
+            "loadBalancers": self.ok_json("GET", f"/v2/sharedLoadBalancers/{a}/{dc}"),
+            "firewallPolicies": [{k: v for k, v in p.items() if k != "status"} for p in policies + cross],
+        }
+
+    def network_service_ids(self, dc: str = "WA1") -> dict[str, str]:
+        """Create one load balancer with one pool, one firewall policy and one cross-data-center policy
+        in `dc`; their ids under the route table's path parameter names."""
+        a = self.alias
+        lb = self.ok_json("POST", f"/v2/sharedLoadBalancers/{a}/{dc}", json={"name": "lb", "description": "walk"})
+        pool = self.ok_json("POST", f"/v2/sharedLoadBalancers/{a}/{dc}/{lb['id']}/pools", json={"port": 80})
+        nets = {"source": ["10.0.0.0/24"], "destination": ["10.0.1.0/24"]}
+        policy = self.ok_json("POST", f"/v2-experimental/firewallPolicies/{a}/{dc}", json=nets)
+        other = next(d for d in self.datacenters() if d != dc.upper())
+        cross = self.ok_json(
+            "POST",
+            f"/v2-experimental/crossDcFirewallPolicies/{a}/{dc}",
+            json={
+                "destinationAccountId": a,
+                "destinationLocationId": other,
+                "destinationCidr": "10.1.0.0/24",
+                "sourceCidr": "10.0.0.0/24",
+                "enabled": True,
+            },
+        )
+        return {
+            "loadBalancer": lb["id"],
+            "pool": pool["id"],
+            "firewallPolicy": policy["links"][0]["href"].rsplit("/", 1)[1],
+            "crossDcFirewallPolicy": cross["id"],
+        }
 
     def all_servers(self, root: str = ROOT) -> list[dict]:
         """Every server under `root` (by default WA1's), detailed, depth first."""

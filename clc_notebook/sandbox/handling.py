@@ -54,6 +54,7 @@ class Call:
     content_type: str
     authorization: str | None
     who: Principal | None = None
+    base_url: str = ""  # scheme and host the client used ("http://127.0.0.1:8080"), for absolute hrefs
     _body: Any = field(default=None)
     _parsed: bool = False
 
@@ -172,6 +173,7 @@ def endpoint(
                 raw,
                 request.headers.get("content-type", ""),
                 request.headers.get("authorization"),
+                base_url=str(request.base_url).rstrip("/"),
             )
 
             def answer() -> Any:

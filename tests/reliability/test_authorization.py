@@ -48,6 +48,7 @@ def walk_world():
             "op": "reboot",
             "snapshot": "1",
             "ip": "10.0.0.1",
+            **api.network_service_ids("WA1"),
         }
         yield sb, api, values
 

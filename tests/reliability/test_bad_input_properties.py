@@ -69,6 +69,7 @@ class World:
             "@server2": servers[1],
             "@SERVER1": servers[0].upper(),
         }
+        self.network_ids = api.network_service_ids("WA1")  # a load balancer, a pool, firewall policies
         self.state = api.snapshot(self.roots)
 
     def resolve(self, value):
@@ -507,9 +508,12 @@ def test_power_operation_bodies(world, case):
 
 # --- every other body-taking API route -----------------------------------------------------------
 def api_body_routes(sb) -> list[tuple[str, str]]:
-    """(method, template) of every body-taking /v2 route of the running sandbox's route table."""
+    """(method, template) of every body-taking API route (/v2 and /v2-experimental) of the running sandbox."""
     return sorted(
-        (m, t) for t, methods, _ in route_table(sb) if t.startswith("/v2/") for m in methods & {"POST", "PUT", "PATCH"}
+        (m, t)
+        for t, methods, _ in route_table(sb)
+        if t.startswith(("/v2/", "/v2-experimental/"))
+        for m in methods & {"POST", "PUT", "PATCH"}
     )
 
 
@@ -519,6 +523,7 @@ def test_every_body_route_survives_arbitrary_json(world, data):
     method, template = data.draw(st.sampled_from(api_body_routes(world.sb)), label="route")
     body = data.draw(json_values | st.dictionaries(st.text(max_size=12), json_values, max_size=6), label="body")
     values = {
+        **world.network_ids,
         "alias": world.api.alias,
         "dc": "WA1",
         "group": world.ids["@parent"],

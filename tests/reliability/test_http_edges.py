@@ -48,6 +48,7 @@ def edge_world():
             "op": "reboot",
             "snapshot": "1",
             "ip": "10.0.0.1",
+            **api.network_service_ids("WA1"),
         }
         yield sb, api, values, roots, default
 
@@ -66,6 +67,9 @@ MAIN_BODY_ROUTES = {
     ("/v2/groups/{alias}", "POST"),
     ("/v2/groups/{alias}/{group}", "PATCH"),
     ("/v2/operations/{alias}/servers/{op}", "POST"),
+    ("/v2/sharedLoadBalancers/{alias}/{dc}", "POST"),
+    ("/v2/sharedLoadBalancers/{alias}/{dc}/{loadBalancer}/pools/{pool}/nodes", "PUT"),
+    ("/v2-experimental/firewallPolicies/{alias}/{dc}", "POST"),
 }
 
 

@@ -17,12 +17,16 @@ from ..context import Context
 from ..registry import effects_of
 from .accounts import Accounts
 from .billing import Billing
+from .cross_dc_firewall_policies import CrossDcFirewallPolicies
 from .datacenters import Datacenters
+from .firewall_policies import FirewallPolicies
 from .groups import Groups
 from .jobs import Jobs
+from .load_balancers import LoadBalancers
 from .operations import Operations
 from .public_ips import PublicIps
 from .servers import Servers
+from .statistics import Statistics
 
 RESOURCES: list[type] = [
     Accounts,
@@ -32,6 +36,10 @@ RESOURCES: list[type] = [
     PublicIps,
     Operations,
     Billing,
+    Statistics,
+    LoadBalancers,
+    FirewallPolicies,
+    CrossDcFirewallPolicies,
     Jobs,
 ]
 

@@ -1,0 +1,23 @@
+"""Session methods by family of endpoints, one module each (a mixin class plus its frame builders).
+
+`Session` inherits every mixin listed here. A family's module holds its methods, the fixed column
+schemas of the frames it answers (``SCHEMAS``) and the builders of those frames; it calls the
+Session's plumbing (`base.SessionParts`) and nothing else of it.
+
+- load_balancers.py: shared load balancers, their pools and nodes
+- firewall.py: intra- and cross-data-center firewall policies
+- monitoring.py: group monitoring statistics (a time series) and group billing
+- lost_answers.py: what a synchronous change does when its answer is lost
+"""
+
+from __future__ import annotations
+
+from . import firewall, load_balancers, monitoring
+from .firewall import FirewallMethods
+from .load_balancers import LoadBalancerMethods
+from .monitoring import MonitoringMethods
+
+# Every frame schema of these families, by name (the core frames' are clc_notebook.frames.SCHEMAS).
+SCHEMAS = {**load_balancers.SCHEMAS, **firewall.SCHEMAS, **monitoring.SCHEMAS}
+
+__all__ = ["FirewallMethods", "LoadBalancerMethods", "MonitoringMethods", "SCHEMAS"]
