@@ -80,10 +80,15 @@ class Backend:
     def drop_account(self, db: sqlite3.Connection, alias: str) -> None:
         """Remove everything of one account (its user too; tokens stay) inside `db`'s transaction:
         its servers through the servers resource (so add-ons drop what hangs on them), then every row
-        keyed by its alias in the tables a reset empties, and its server-name counters."""
+        keyed by its alias in the tables a reset empties, and its server-name counters. A resource whose
+        rows hang on the account's rows without an alias of their own drops them in `drop_account(db, alias)`."""
         servers = self.resources["servers"]
         for (sid,) in db.execute("SELECT id FROM servers WHERE alias=?", (alias,)).fetchall():
             servers.drop(db, sid)
+        for resource in self.resources.values():
+            drop = getattr(resource, "drop_account", None)
+            if drop is not None:
+                drop(db, alias)
         for table in self.store.reset_tables():
             if any(column["name"] == "alias" for column in db.execute(f"PRAGMA table_info({table})")):
                 db.execute(f"DELETE FROM {table} WHERE alias=?", (alias,))

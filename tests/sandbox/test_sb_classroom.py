@@ -395,6 +395,27 @@ def test_resetting_one_trainee_leaves_the_others_and_keeps_tokens(room):
     assert b.post(f"/sandbox/classroom/{a.username}/reset").status_code == 403
 
 
+def test_resetting_one_trainee_drops_everything_of_that_account_only(room):
+    """Every resource's rows of the account go (load balancers with their pools, firewall policies, jobs),
+    nothing of the other accounts, and nothing is left hanging."""
+    sb, roster, instructor = room
+    a, b = (login(sb, seat(roster, "trainee", n)) for n in (0, 1))
+    for api in (a, b):
+        lb = api.ok_json("POST", f"/v2/sharedLoadBalancers/{api.alias}/WA1", json={"name": "web", "description": "x"})
+        api.ok_json("POST", f"/v2/sharedLoadBalancers/{api.alias}/WA1/{lb['id']}/pools", json={"port": 80})
+        policy = {"source": ["10.20.0.0/24"], "destination": ["10.20.1.0/24"], "ports": ["tcp/80"]}
+        assert api.post(f"/v2-experimental/firewallPolicies/{api.alias}/WA1", json=policy).status_code < 300
+    assert instructor.post(f"/sandbox/classroom/{a.username}/reset").status_code == 200
+    assert a.ok_json("GET", f"/v2/sharedLoadBalancers/{a.alias}/WA1") == []
+    assert a.ok_json("GET", f"/v2-experimental/firewallPolicies/{a.alias}/WA1") == []
+    (kept,) = b.ok_json("GET", f"/v2/sharedLoadBalancers/{b.alias}/WA1")
+    assert len(kept["pools"]) == 1
+    assert len(b.ok_json("GET", f"/v2-experimental/firewallPolicies/{b.alias}/WA1")) == 1
+    with sb.store.transaction() as db:  # no pool of a load balancer that no longer exists
+        orphans = db.execute("SELECT COUNT(*) FROM lb_pools WHERE lb_id NOT IN (SELECT id FROM load_balancers)")
+        assert orphans.fetchone()[0] == 0
+
+
 def test_a_whole_reset_keeps_the_class_and_forgets_progress(room):
     sb, roster, instructor = room
     row = seat(roster, "trainee")
