@@ -3,8 +3,8 @@
 
 - Seats: one instructor and N trainees, each with an account of its own (its own alias and its own copy of
   the tutorial's data centers, groups and networks, seeded like the tutorial's account). Passwords are random
-  and leave the sandbox only in the roster CSV (`role,username,password,alias`, mode 0600). The seats live in
-  tables a reset keeps, so `--state FILE` keeps the class across restarts and `POST /sandbox/reset` re-seeds
+  and leave the sandbox only in the roster CSV (`role,username,password,alias`, mode 0600; the state file,
+  where the sandbox keeps them to check logins, is made 0600 too). The seats live in tables a reset keeps, so `--state FILE` keeps the class across restarts and `POST /sandbox/reset` re-seeds
   every account of the class instead of dropping them.
 - Progress: an observer of every answered API request (`observe`, given `Handled` by handling.py) marks the
   tutorial's steps a trainee's own requests completed, through plain HTTP or the client alike, and keeps
@@ -106,6 +106,16 @@ def write_roster(path: str, seats: Iterable[Seat]) -> None:
     os.replace(tmp, path)
 
 
+def owner_only(state: str) -> None:
+    """Make a state file (and its WAL files, which SQLite creates with the same mode) readable by its
+    owner only; nothing to do for a sandbox in memory."""
+    if state == ":memory:":
+        return
+    for path in (state, f"{state}-wal", f"{state}-shm"):
+        if os.path.exists(path):
+            os.chmod(path, 0o600)
+
+
 @dataclass
 class Activity:
     """What the observer keeps of one trainee besides the steps."""
@@ -134,6 +144,7 @@ class Classroom:
         when the store holds more trainees than asked for."""
         self.backend, self.store, self.clock = backend, backend.store, backend.clock
         self.store.add_tables(self.tables, kept_by_reset=True)
+        owner_only(self.store.path)  # the sandbox checks logins against the passwords it keeps there
         self._lock = threading.Lock()
         self.seats = self._enrol(trainees)
         self.instructor = next(s for s in self.seats if s.role == INSTRUCTOR)

@@ -434,6 +434,7 @@ def test_restarting_on_the_state_file_keeps_accounts_passwords_and_progress(tmp_
     state, first, second = (str(tmp_path / n) for n in ("class.sqlite", "first.csv", "second.csv"))
     with Sandbox(mode="polls", trainees=2, roster=first, state=state) as sb:
         roster = by_name(read_roster(first))
+        assert stat.S_IMODE(os.stat(state).st_mode) == 0o600  # it holds the passwords too
         row = seat(roster, "trainee", 1)
         steps = list(tutorial_over_http(sb, row))
         instructor = login(sb, seat(roster, "instructor"))
