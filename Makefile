@@ -48,10 +48,11 @@ lab: setup-lab
 test: setup chromium lint
 	$(PY) -m pytest
 
-## make lint: ruff (lint and format) over the whole tree.
+## make lint: ruff (lint and format) over the whole tree, mypy over the package (pyproject.toml).
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 ## make dashboard: the forms and job boards alone (dashboard/build-servers.ipynb) served by Voila.
 DASHBOARD_PORT ?= 8866

@@ -55,8 +55,8 @@ class Settings:
     backoff: float = 0.2
     backoff_max: float = 2.0
     # job polling defaults (seconds): first interval, growth factor, ceiling
-    poll: float = 0.5
-    poll_backoff: float = 1.5
+    poll: float = 1.0
+    poll_backoff: float = 2.0
     poll_max: float = 5.0
 
     @property

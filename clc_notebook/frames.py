@@ -100,7 +100,7 @@ HISTORY = (
     ("path", STR),
     ("status", INT),
     ("ms", FLOAT),
-    ("attempts", INT),
+    ("attempt", INT),
     ("error", STR),
 )
 
@@ -331,7 +331,7 @@ def server_row(s: dict, group_name: str | None = None, group_path: str | None = 
 
 
 def servers_frame(
-    servers: Iterable[dict], raw: Any = None, group_names: dict[str, tuple[str, str]] | None = None
+    servers: Iterable[dict], raw: Any = None, group_names: dict[Any, tuple[Any, Any]] | None = None
 ) -> pd.DataFrame:
     """One row per server; `group_names` maps group id -> (name, path) when known."""
     names = group_names or {}
@@ -345,7 +345,7 @@ def servers_frame(
 def servers_of_trees(roots: list[dict]) -> pd.DataFrame:
     """Every server embedded (``serverDetail=detailed``) in the given group trees."""
     servers: list[dict] = []
-    names: dict[str, tuple[str, str]] = {}
+    names: dict[Any, tuple[Any, Any]] = {}
     for g, _parent, _depth, path in walk_groups(roots):
         names[g.get("id")] = (g.get("name"), path)
         servers.extend(s for s in g.get("servers") or () if isinstance(s, dict))

@@ -7,17 +7,17 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from numbers import Integral
 from typing import Any
 
 import pandas as pd
 
-from . import frames, group_names
+from . import frames, group_names, reconcile
 from .config import Settings, resolve
-from .endpoints import FirewallMethods, LoadBalancerMethods, MonitoringMethods
+from .deadline import Deadline
+from .endpoints import FirewallMethods, LoadBalancerMethods, MonitoringMethods, NetworkMethods, PolicyMethods
 from .errors import (
     ApiError,
     ClcError,
@@ -34,7 +34,6 @@ from .records import Capabilities, Credentials, Group, Server
 from .transport import Transport
 
 UUID = re.compile(r"^[0-9a-fA-F]{32}$")
-GROUP_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")  # only such ids are put in a URL path as they are
 
 # python name -> API operation (``POST /v2/operations/{alias}/servers/{operation}``)
 POWER_OPERATIONS = {
@@ -68,9 +67,6 @@ GROUP_MEMBERS = {
     "parent_id": "parentGroupId",
     "custom_fields": "customFields",
 }
-
-RECONCILE_LOOKUPS = 3  # looks at the target group after a create's answer was lost
-CLOCK_SLACK = timedelta(seconds=5)  # tolerance between our clock and the API's createdDate
 
 
 def connect(
@@ -134,6 +130,7 @@ def _embedded(sandbox, **settings_options) -> Session:
         sandbox.start()
     try:
         settings = resolve(sandbox.url, sandbox.username, sandbox.password, env={}, **settings_options)
+        assert settings is not None  # a url and credentials were given: resolve() found an account
         session = Session(settings, sandbox=sandbox, backend="embedded sandbox", owns_sandbox=owned)
         session.login()
         return session
@@ -143,7 +140,7 @@ def _embedded(sandbox, **settings_options) -> Session:
         raise
 
 
-class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
+class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMethods, PolicyMethods):
     """A connection to one account. Use ``connect()`` to get one; close it (or use ``with``).
 
     Attributes: ``alias``, ``location`` (default data center), ``url``, ``username``, ``backend``
@@ -222,13 +219,23 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
 
     @property
     def history(self) -> pd.DataFrame:
-        """Every HTTP call made (method, path, status, ms, attempts, error), secrets redacted."""
+        """Every HTTP attempt made, one row each (method, path, status, ms, attempt, error), secrets redacted."""
         return frames.history_frame(self._transport.history_records())
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _get(self, path: str, params: dict | None = None, what: str | None = None) -> Any:
-        return self.transport.request("GET", path, params=params, what=what).data
+    def _get(
+        self,
+        path: str,
+        params: dict | None = None,
+        what: str | None = None,
+        *,
+        deadline: Deadline | None = None,
+        also_retry: tuple[int, ...] = (),
+    ) -> Any:
+        return self.transport.request(
+            "GET", path, params=params, what=what, deadline=deadline, also_retry=also_retry
+        ).data
 
     def _dc(self, dc: str | None) -> str:
         dc = dc or self.location
@@ -394,19 +401,25 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
             roots = [self._group_json(gid, detailed=True) for gid in self._root_ids(dc)]
         return frames.servers_of_trees(roots)
 
-    def server(self, id_or_uuid: str) -> Server:
-        """One server by id (``wa1aliasweb01``) or by the 32-hex uuid of its create answer.
+    def server(self, id_or_uuid: str, *, deadline: Deadline | None = None) -> Server:
+        """One server by id (``wa1aliasweb01``), by the 32-hex uuid of its create answer, or by
+        that answer's ``self`` link (``/v2/servers/ALIAS/{uuid}?uuid=True``, followed as given).
 
-        Raises NotFoundError for an unknown server.
+        A uuid lookup is read again on 404 (within the transport's retries): CLC answers 404 for a
+        short while after the create. `deadline` bounds the call, retries included. Raises
+        NotFoundError for an unknown server.
         """
         key = str(id_or_uuid).strip()
         if not key:
             raise ValidationError("server id must not be empty", status=None, model_state={"id": ["must not be empty"]})
-        if UUID.fullmatch(key):
-            data = self._get(f"/v2/servers/{self.alias}/{key}", {"uuid": "true"}, f"get server with uuid {key!r}")
-        else:
-            data = self._get(f"/v2/servers/{self.alias}/{key}", what=f"get server {key!r}")
-        return self._server_record(data)
+        path, what = f"/v2/servers/{self.alias}/{key}", f"get server {key!r}"
+        params: dict | None = None
+        retry: tuple[int, ...] = ()
+        if key.lower().startswith("/v2/servers/"):  # a create answer's self link
+            path, what, retry = key, f"get the server at {key!r}", (404,)
+        elif UUID.fullmatch(key):
+            params, what, retry = {"uuid": "true"}, f"get server with uuid {key!r}", (404,)
+        return self._server_record(self._get(path, params, what, deadline=deadline, also_retry=retry))
 
     def _server_record(self, data: Any) -> Server:
         if not isinstance(data, dict):
@@ -430,9 +443,10 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
     ) -> Job:
         """Queue a server build; returns its Job (``job.server()`` gives the new server).
 
-        `group_id` is a group's id, name or path (see resolve_group). `more` adds other Create
-        Server fields (``primary_dns=``, ``additional_disks=``, ``ttl=``, ...; snake_case or the
-        API's camelCase). Raises ValidationError (400, with the fields),
+        `group_id` is a group's id, name or path (see resolve_group); ``network=`` a network's id or
+        name (in the group's data center), ``anti_affinity_policy_id=`` a policy's id or name
+        (hyperscale servers). `more` adds other Create Server fields (``primary_dns=``,
+        ``additional_disks=``, ``ttl=``, ...; snake_case or the API's camelCase). Raises ValidationError (400, with the fields),
         OperationError if the API did not queue it. If the answer is lost on the way back, the
         server is looked up in the target group rather than created twice: the Job then follows
         the server's status (its ``id`` is None). To tell that server from an earlier one of the
@@ -451,6 +465,10 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
             "cpu": _whole(cpu, "cpu"),
             "memoryGB": _whole(memory_gb, "memoryGB"),
         }
+        # endpoints/: a network and an anti-affinity policy may be given by name
+        network_id = self._build_network(group_id, more.pop("network", None), network_id)
+        if more.get("anti_affinity_policy_id") is not None:
+            more["anti_affinity_policy_id"] = self._build_policy(more["anti_affinity_policy_id"])
         if network_id:
             body["networkId"] = network_id
         if password:
@@ -463,24 +481,24 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
         body = {k: v for k, v in body.items() if v is not None}
         what = f"create server {name!r} in group {group_id!r}"
         # one GET before the POST: the servers already in the group can never be taken for the
-        # one a create with a lost answer made (same name, created within CLOCK_SLACK)
-        existing = self._servers_in(group_id, what)
+        # one a create with a lost answer made (same name, created within reconcile.CLOCK_SLACK)
+        existing = reconcile.group_server_ids(self, group_id)
         for _round in range(2):
             started = datetime.now(timezone.utc)
             try:
                 data = self.transport.request("POST", f"/v2/servers/{self.alias}", json=body, what=what).data
             except (TransportError, ServerError) as exc:
-                if not _maybe_applied(exc):
+                if not reconcile.maybe_applied(exc):
                     raise
-                found = self._find_created(name, group_id, description or "", started, existing)
+                found = reconcile.find_created(self, name, group_id, description or "", started, existing)
                 if found is not None:
                     return Job(
                         self,
                         None,
                         kind="create",
                         server_id=found["id"],
-                        name=f"create {found.get('name') or name}",
-                        watch={},
+                        name=f"create {found['name'] or name}",
+                        follow=reconcile.Follow("create"),
                     )
                 continue  # verified absent: sending it again cannot duplicate it
             return self._create_job(data, name)
@@ -500,54 +518,6 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
         me = frames.link(data.get("links"), "self") or {}
         return Job(self, status["id"], kind="create", name=f"create {name}", self_href=me.get("href"))
 
-    def _servers_in(self, group_id: Any, what: str) -> set[str] | None:
-        """Upper-case ids of the servers directly in a group (one plain GET), or None when the
-        group cannot be read (the POST then gets the API's own answer about the group)."""
-        if not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id):
-            return None
-        try:
-            data = self.transport.request(
-                "GET", f"/v2/groups/{self.alias}/{group_id}", what=f"{what}: list the group's servers first"
-            ).data
-        except ApiError:  # unknown group (the POST says so properly) or a 5xx: no snapshot
-            return None
-        links = data.get("links") if isinstance(data, dict) else None
-        return {
-            str(link.get("id")).upper()
-            for link in links or []
-            if isinstance(link, dict) and str(link.get("rel", "")).lower() == "server"
-        }
-
-    def _find_created(
-        self, name: str, group_id: str, description: str, started: datetime, existing: set[str] | None = None
-    ) -> dict | None:
-        """The server a create with a lost answer made, if any: same name pattern (DC + alias +
-        name + counter), same description, created after the request started, in that group,
-        and not among the `existing` ids read before the request was sent."""
-        pattern = re.compile(
-            rf"^[A-Z0-9]{{3}}{re.escape(str(self.alias).upper())}"
-            rf"{re.escape(str(name).upper())}\d+$"
-        )
-        existing = existing or set()
-        since = started - CLOCK_SLACK
-        for attempt in range(RECONCILE_LOOKUPS):
-            group = self._group_json(group_id, detailed=True)
-            found = []
-            for server in group.get("servers") or []:
-                created = pd.to_datetime((server.get("changeInfo") or {}).get("createdDate"), utc=True, errors="coerce")
-                if (
-                    pattern.match(str(server.get("name", "")).upper())
-                    and str(server.get("id") or server.get("name") or "").upper() not in existing
-                    and (server.get("description") or "") == description
-                    and created is not pd.NaT
-                    and created >= since
-                ):
-                    found.append((created, server))
-            if found:
-                return max(found, key=lambda pair: (pair[0], pair[1].get("name", "")))[1]
-            time.sleep(self.settings.backoff * (attempt + 1))
-        return None
-
     def update_server(self, server_id: str, **members) -> Job | None:
         """Change a server: ``description``, ``group_id``, ``custom_fields`` (applied at once:
         returns None) and ``cpu``, ``memory_gb``, ``disks``, ``password`` (queued: returns a Job).
@@ -557,7 +527,7 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
         server's credentials. Raises ValidationError for an unknown member or a refused value.
         If the answer to a cpu / memory change is lost, the returned Job (``id`` None) follows
         the server until it shows the new values, for at most ``job.watch_limit`` seconds
-        (``jobs.WATCH_LIMIT``, 3 s): then it ends failed (``wait()`` raises JobFailedError saying
+        (``reconcile.WATCH_LIMIT``, 3 s): then it ends failed (``wait()`` raises JobFailedError saying
         the change is not confirmed, what the server shows, and that calling again is safe), as
         the PATCH may never have been processed. Sync-only changes are simply sent again.
         """
@@ -583,15 +553,11 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
                 "PATCH", f"/v2/servers/{self.alias}/{server_id}", json=ops, repeatable=not queued, what=what
             )
         except (TransportError, ServerError) as exc:
-            if not _maybe_applied(exc) or not queued <= {"cpu", "memory_gb"}:
+            follow = reconcile.update_follow({k: members[k] for k in queued})
+            if not reconcile.maybe_applied(exc) or follow is None:
                 raise
             # the answer (and its status id) is lost: follow the change on the server itself
-            expect = {}
-            if "cpu" in members:
-                expect["cpu"] = members["cpu"]
-            if "memory_gb" in members:
-                expect["memoryMB"] = members["memory_gb"] * 1024
-            return Job(self, None, kind="update", server_id=server_id, name=f"update {server_id}", watch=expect)
+            return Job(self, None, kind="update", server_id=server_id, name=f"update {server_id}", follow=follow)
         if reply.data is None:
             return None
         return self._status_job(reply.data, "update", server_id, f"update {server_id}")
@@ -608,15 +574,14 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
                 data = self.transport.request("DELETE", f"/v2/servers/{self.alias}/{server_id}", what=what).data
                 break
             except (TransportError, ServerError) as exc:
-                if not _maybe_applied(exc):
+                if not reconcile.maybe_applied(exc):
                     raise
                 # the answer is lost: the server shows whether the delete took effect
-                try:
-                    status = str(self.server(server_id).get("status", "")).lower()
-                except NotFoundError:
-                    status = "gone"
-                if status in ("gone", "queuedfordelete"):
-                    return Job(self, None, kind="delete", server_id=server_id, name=f"delete {server_id}", watch={})
+                if reconcile.delete_took_effect(self, server_id):
+                    follow = reconcile.Follow("delete")
+                    return Job(
+                        self, None, kind="delete", server_id=server_id, name=f"delete {server_id}", follow=follow
+                    )
         else:
             raise TransportError(
                 f"{what}: no answer twice and the server is still there",
@@ -721,6 +686,27 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods):
                 model_state={"status_id": ["required"]},
             )
         return Job(self, status_id, kind="job", name=f"job {status_id}")
+
+    def job_status(self, status_id: str, *, deadline: Deadline | None = None) -> str:
+        """One read of ``GET /v2/operations/{alias}/status/{id}``: the job's status (``notStarted``,
+        ``executing``, ``resumed``, ``succeeded``, ``failed``, ...).
+
+        A 5xx or lost answer is read again by the transport (500 included: a status is never
+        guessed); `deadline` bounds the read and its retries. Raises ServerError / TransportError
+        when every attempt failed (ClcTimeoutError when the deadline passed first),
+        MalformedResponseError when the answer has no ``status``.
+        """
+        path = f"/v2/operations/{self.alias}/status/{status_id}"
+        what = f"read status of job {status_id}"
+        reply = self.transport.request("GET", path, what=what, deadline=deadline, also_retry=(500,))
+        data = reply.data
+        if not isinstance(data, dict) or not isinstance(data.get("status"), str):
+            # redacted like every other error text: the body is whatever the endpoint sent
+            message = self.transport.redactor.text(
+                f"{what}: GET {path} answered {reply.status} without a status: {data!r}"
+            )
+            raise MalformedResponseError(message[:400], method="GET", path=path)
+        return data["status"]
 
     # -- credentials, public IPs, custom fields -------------------------------------------------
 
@@ -892,10 +878,3 @@ def _raise_if_not_queued(data: Any, server: str, operation: str) -> None:
     if isinstance(data, dict) and not data.get("isQueued", True):
         item = {"server": data.get("server") or server, "errorMessage": data.get("errorMessage")}
         raise OperationError(not_queued_message(operation, [item]), items=[item], operation=operation)
-
-
-def _maybe_applied(exc: ClcError) -> bool:
-    """True when a POST may have been processed although its answer did not come back."""
-    if isinstance(exc, TransportError):
-        return exc.sent is not False
-    return getattr(exc, "status", None) in (502, 504)

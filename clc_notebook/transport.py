@@ -1,22 +1,29 @@
 """HTTP for one Session: auth header, retries, timeouts, re-login, error mapping, redaction, history.
 
-Retry policy (one place, on purpose):
+Retry policy: one rule (``should_retry`` and ``retry_delay`` below), applied by one loop
+(``Transport._send``). urllib3 retries nothing (the adapter has ``max_retries=0``), so every HTTP
+attempt is one row of the history, numbered exactly by its ``attempt`` column.
 
-* GET, HEAD and OPTIONS (safe: they change nothing) are retried by urllib3 on 429/502/503/504, on
-  connection errors and on lost or cut answers, honouring ``Retry-After`` (capped at 30 s), with an
-  exponential back-off from ``Settings.backoff`` up to ``Settings.backoff_max``.
-* Every other method (POST, PUT, PATCH, DELETE) is re-sent only when it certainly was not
-  processed: the connection could not be opened (urllib3), or the API answered 429 or 503 (it
-  declined to handle it). In CLC, PUT, PATCH and DELETE are idempotent for the resource but not for
-  the job ledger: re-sending an async PATCH queues a second job the caller never hears of, and a
-  re-sent DELETE answers 400 because the server is already queued for deletion. So when such an
-  answer is lost the transport raises ``TransportError(sent=None)`` and the Session decides:
-  ``create_server``, ``delete_server`` and an async ``update_server`` reconcile by looking at the
-  server; calls marked ``repeatable`` (login, PATCH of sync members only) are simply sent again.
+* A call is sent at most ``Settings.retries + 1`` times.
+* Idempotent calls (GET, HEAD, OPTIONS, and calls marked ``repeatable``: login, a PATCH of sync
+  members) are sent again on 429/502/503/504, on a connection that could not be opened, and on a lost,
+  cut or timed-out answer. A caller may name more statuses for one call (``also_retry``): a job
+  status read adds 500 (a status is never guessed, and a read changes nothing), the uuid lookup of a
+  server just built adds 404 (CLC answers 404 there for a short while).
+* Every other call (POST, PUT, PATCH, DELETE) is sent again only when it certainly was not
+  processed: the connection could not be opened, or the API answered 429 or 503 (it declined to
+  handle it). In CLC, PUT, PATCH and DELETE are idempotent for the resource but not for the job
+  ledger: re-sending an async PATCH queues a second job the caller never hears of, and a re-sent
+  DELETE answers 400 because the server is already queued for deletion. So when such an answer is
+  lost the transport raises ``TransportError(sent=None)`` and the Session decides (reconcile.py).
+* The pause before a re-send is the answer's ``Retry-After`` (capped at 30 s) when it has one, else
+  an exponential back-off from ``Settings.backoff`` up to ``Settings.backoff_max``, with jitter.
+* A ``deadline`` (deadline.py) bounds the whole call: each attempt's (connect, read) timeout is cut
+  to the time left, and when the pause before the next attempt would end past the deadline, no
+  attempt is started: the call sleeps until the deadline and raises the last error. A call with a
+  deadline thus answers, or gives up at the deadline (earlier only when its retries ran out).
 * A 401 triggers one new login (when a username and password are known) and one re-send: a 401
   means the request was not processed, so this holds for every method.
-* A 500 is not retried here (it may be a deterministic failure); job status reads retry it
-  themselves (``jobs.py``), never reading it as success.
 """
 
 from __future__ import annotations
@@ -24,20 +31,22 @@ from __future__ import annotations
 import contextlib
 import json as jsonlib
 import logging
+import random
 import threading
 import time
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ReadTimeoutError
-from urllib3.util.retry import Retry
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
 from ._version import __version__
 from .config import Settings
+from .deadline import MIN_ATTEMPT, NO_DEADLINE, Deadline
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -64,12 +73,34 @@ SECRET_PARAMS = ("password", "passwd", "token", "secret", "bearer")
 MASK = "***"
 
 
-class _Retry(Retry):
-    """urllib3 Retry with a ceiling on Retry-After, so a server cannot stall a notebook cell."""
+def should_retry(
+    method: str, *, repeatable: bool, status: int | None, sent: bool | None = None, also_retry: Collection[int] = ()
+) -> bool:
+    """Whether a call may be sent again after one attempt's outcome (the rule of the module docstring).
 
-    def get_retry_after(self, response):
-        value = super().get_retry_after(response)
-        return None if value is None else min(value, RETRY_AFTER_CAP)
+    `status` is the answer's status, or None when no answer came (then `sent` is False when the
+    request certainly never left: the connection could not be opened).
+    """
+    idempotent = method in SAFE or repeatable
+    if status is None:
+        return sent is False or idempotent
+    if status in NOT_PROCESSED:
+        return True
+    return idempotent and (status in RETRY_STATUSES or status in also_retry)
+
+
+def retry_delay(attempt: int, settings: Settings, retry_after: str | None = None) -> float:
+    """Seconds to pause after attempt number `attempt` (1 = the first send) before the next one.
+
+    The answer's Retry-After in seconds when given (capped at RETRY_AFTER_CAP), else exponential
+    back-off from `settings.backoff` up to `settings.backoff_max`, jittered to between half and all
+    of it (clients that failed together do not come back together).
+    """
+    if retry_after is not None:
+        with contextlib.suppress(ValueError):  # an HTTP-date Retry-After keeps the back-off
+            return max(0.0, min(float(retry_after), RETRY_AFTER_CAP))
+    delay = min(settings.backoff * (2 ** (attempt - 1)), settings.backoff_max)
+    return delay * random.uniform(0.5, 1.0)
 
 
 class Redactor:
@@ -123,6 +154,21 @@ class Reply:
     headers: Any
 
 
+@dataclass(frozen=True)
+class _Call:
+    """What one request() asked for, as _send needs it for every attempt."""
+
+    method: str
+    path: str
+    body: bytes | None
+    params: dict | None
+    auth: bool
+    repeatable: bool
+    what: str | None
+    deadline: Deadline
+    also_retry: frozenset[int]
+
+
 class Transport:
     """Sends API calls for one account. Holds the only copy of the bearer token."""
 
@@ -134,7 +180,7 @@ class Transport:
         self._token = settings.token
         self._login_lock = threading.Lock()
         self._history: deque = deque(maxlen=HISTORY_SIZE)
-        self.calls = 0  # every HTTP attempt, including retries (history keeps the last 100,000 calls)
+        self.calls = 0  # HTTP attempts sent, retries included (history keeps the last 100,000 of them)
         self.login_info: dict = {}
         self.http = requests.Session()
         self.http.verify = settings.verify
@@ -145,22 +191,8 @@ class Transport:
                 "Content-Type": "application/json",
             }
         )
-        retry = _Retry(
-            total=settings.retries,
-            connect=settings.retries,
-            read=settings.retries,
-            status=settings.retries,
-            other=0,
-            redirect=0,
-            allowed_methods=SAFE,
-            status_forcelist=RETRY_STATUSES,
-            backoff_factor=settings.backoff,
-            backoff_max=settings.backoff_max,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-            raise_on_redirect=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
+        # urllib3 retries nothing: the one retry loop is _send's, so the history counts every attempt
+        adapter = HTTPAdapter(max_retries=0, pool_maxsize=8)
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
 
@@ -173,7 +205,7 @@ class Transport:
     def authenticated(self) -> bool:
         return self._token is not None
 
-    def login(self) -> dict:
+    def login(self, deadline: Deadline | None = None) -> dict:
         """Log in with the username and password; returns the login answer without the token.
 
         Raises AuthenticationError when the API refuses the credentials.
@@ -187,6 +219,7 @@ class Transport:
                 auth=False,
                 repeatable=True,
                 what=f"log in as {s.username!r}",
+                deadline=deadline,
             )
             data = reply.data if isinstance(reply.data, dict) else {}
             token = data.get("bearerToken")
@@ -213,92 +246,103 @@ class Transport:
         auth: bool = True,
         repeatable: bool = False,
         what: str | None = None,
+        deadline: Deadline | None = None,
+        also_retry: Collection[int] = (),
     ) -> Reply:
         """Send one API call; returns a Reply for a 2xx answer.
 
         `repeatable` marks a call that may be sent again without harm after a lost answer (login,
-        a PATCH of sync members). Raises the ApiError
-        subclass matching the status, TransportError / ClcTimeoutError when no answer came, and
-        MalformedResponseError for a 2xx whose body is not JSON.
+        a PATCH of sync members); `also_retry` names more statuses worth another attempt for this
+        call; `deadline` bounds the whole call, retries included (module docstring). Raises the
+        ApiError subclass matching the status, TransportError / ClcTimeoutError when no answer came
+        (also when the deadline passed first), and MalformedResponseError for a 2xx whose body is
+        not JSON.
         """
         method = method.upper()
         if not path.startswith("/"):
             path = "/" + path
         body = _encode(json, what)  # before anything is sent: a bad value never leaves the machine
+        call = _Call(method, path, body, params, auth, repeatable, what, deadline or NO_DEADLINE, frozenset(also_retry))
         relogged = False
         while True:
             token_used = self._token
-            resp = self._send(method, path, body=body, params=params, auth=auth, repeatable=repeatable, what=what)
+            resp = self._send(call)
             if resp.status_code == 401 and auth and not relogged and self.settings.has_credentials:
                 relogged = True
                 with self._login_lock:
                     stale = self._token == token_used
                 if stale:  # another thread may have logged in meanwhile
                     log.info("clc_notebook: token refused (401), logging in again")
-                    self.login()
+                    self.login(deadline)
                 continue
             return self._reply(resp, method, path, params, what)
 
-    def _send(self, method, path, *, body, params, auth, repeatable, what) -> requests.Response:
-        """One call with the re-send rules of the module docstring (urllib3 covers safe methods)."""
-        url = self.base_url + path
-        shown = path + _query(params)
-        safe = method in SAFE
+    def _send(self, call: _Call) -> requests.Response:
+        """One call, with the re-sends `should_retry` allows; one history row per attempt."""
+        url = self.base_url + call.path
+        shown = call.path + _query(call.params)
         attempt = 0
         while True:
             attempt += 1
+            if call.deadline.expired():
+                head = f"{call.what}: " if call.what else ""
+                raise ClcTimeoutError(
+                    self.redactor.text(
+                        f"{head}{call.method} {shown}: not sent, the deadline of {call.deadline.timeout:g} s has passed"
+                    ),
+                    method=call.method,
+                    path=shown,
+                    sent=False,
+                )
+            timeout = call.deadline.limit(self.settings.timeout)
             headers = {}
-            if auth and self._token:
+            if call.auth and self._token:
                 headers["Authorization"] = f"Bearer {self._token}"
             started = time.monotonic()
             try:
                 resp = self.http.request(
-                    method,
+                    call.method,
                     url,
-                    data=body,
-                    params=params,
+                    data=call.body,
+                    params=call.params,
                     headers=headers,
-                    timeout=self.settings.timeout,
+                    timeout=timeout,
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
                 ms = (time.monotonic() - started) * 1000
                 sent = _sent(exc)
-                error = self._transport_error(exc, method, shown, what, sent)
-                self._record(method, shown, None, ms, attempt + _retries_of(exc, self.settings.retries), str(error))
-                # urllib3 already retried connection failures (any method) and safe calls; left
-                # here: an answer cut mid-body on a safe call, and a repeatable call whose
-                # connection was opened (retrying a refused one again would multiply the attempts)
-                again = (safe and isinstance(exc, requests.exceptions.ChunkedEncodingError)) or (
-                    repeatable and not safe and sent is not False
-                )
-                if again and attempt <= self.settings.retries:
-                    self._pause(attempt, None)
-                    continue
-                raise error from None
-            ms = (time.monotonic() - started) * 1000
-            retries = resp.raw.retries.history if getattr(resp.raw, "retries", None) else ()
-            self._record(method, shown, resp.status_code, ms, attempt + len(retries), None)
-            log.debug("%s %s -> %s (%.0f ms)", method, shown, resp.status_code, ms)
-            if (
-                not safe
-                and attempt <= self.settings.retries
-                and (resp.status_code in NOT_PROCESSED or (repeatable and resp.status_code in RETRY_STATUSES))
-            ):
-                self._pause(attempt, resp.headers.get("Retry-After"))
+                error = self._transport_error(exc, call.method, shown, call.what, sent, timeout)
+                self._record(call.method, shown, None, ms, attempt, str(error))
+                again = should_retry(call.method, repeatable=call.repeatable, status=None, sent=sent)
+                if not self._pause_before_retry(call, attempt, again, None):
+                    raise error from None
                 continue
-            return resp
+            ms = (time.monotonic() - started) * 1000
+            self._record(call.method, shown, resp.status_code, ms, attempt, None)
+            log.debug("%s %s -> %s (%.0f ms)", call.method, shown, resp.status_code, ms)
+            again = should_retry(
+                call.method, repeatable=call.repeatable, status=resp.status_code, also_retry=call.also_retry
+            )
+            if not self._pause_before_retry(call, attempt, again, resp.headers.get("Retry-After")):
+                return resp
 
-    def _pause(self, attempt: int, retry_after: str | None) -> None:
-        delay = min(self.settings.backoff * (2 ** (attempt - 1)), self.settings.backoff_max)
-        if retry_after is not None:
-            with contextlib.suppress(ValueError):  # an HTTP-date Retry-After keeps the back-off
-                delay = min(float(retry_after), RETRY_AFTER_CAP)
+    def _pause_before_retry(self, call: _Call, attempt: int, wanted: bool, retry_after: str | None) -> bool:
+        """Sleep before the next attempt and return True, or return False: no retry is wanted, the
+        retries are used up, or the pause would end past the deadline (then sleep until it)."""
+        if not wanted or attempt > self.settings.retries:
+            return False
+        delay = retry_delay(attempt, self.settings, retry_after)
+        left = call.deadline.remaining()
+        if left is not None and delay + MIN_ATTEMPT >= left:
+            call.deadline.sleep(left)  # no attempt can start in time: give up at the deadline, not before
+            return False
         if delay > 0:
             time.sleep(delay)
+        return True
 
-    def _record(self, method, path, status, ms, attempts, error) -> None:
-        self.calls += attempts
+    def _record(self, method: str, path: str, status: int | None, ms: float, attempt: int, error: str | None) -> None:
+        self.calls += 1
         self._history.append(
             {
                 "time": time.time(),
@@ -306,7 +350,7 @@ class Transport:
                 "path": self.redactor.text(path),
                 "status": status,
                 "ms": round(ms, 2),
-                "attempts": attempts,
+                "attempt": attempt,
                 "error": self.redactor.text(error) if error else None,
             }
         )
@@ -368,13 +412,15 @@ class Transport:
             summary=summary,
         )
 
-    def _transport_error(self, exc, method, path, what, sent) -> TransportError:
+    def _transport_error(
+        self, exc: Exception, method: str, path: str, what: str | None, sent: bool | None, timeout: tuple[float, float]
+    ) -> TransportError:
         head = f"{what}: " if what else ""
-        timeout = self.settings.timeout
         if _is_timeout(exc):
             stage = "connect" if isinstance(exc, requests.exceptions.ConnectTimeout) else "answer"
-            limit = timeout[0] if stage == "connect" else timeout[1]
-            msg = f"{head}{method} {path}: no {stage} within {limit:g} s at {self.base_url}" + (
+            index = 0 if stage == "connect" else 1
+            cut = " (cut to the deadline)" if timeout[index] < self.settings.timeout[index] else ""
+            msg = f"{head}{method} {path}: no {stage} within {timeout[index]:.3g} s{cut} at {self.base_url}" + (
                 "" if sent is False else "; the request may have been applied"
             )
             return ClcTimeoutError(self.redactor.text(msg), method=method, path=path, sent=sent)
@@ -490,7 +536,7 @@ def _error_class(status: int, path: str) -> type[ApiError]:
 
 def _chain(exc: BaseException):
     seen = set()
-    stack = [exc]
+    stack: list[BaseException | None] = [exc]
     while stack:
         e = stack.pop()
         if e is None or id(e) in seen:
@@ -516,13 +562,6 @@ def _sent(exc) -> bool | None:
     ):
         return False
     return None
-
-
-def _retries_of(exc, budget: int) -> int:
-    """How many urllib3 retries happened before the error (all of them when exhausted)."""
-    if any(isinstance(e, MaxRetryError) for e in _chain(exc)):
-        return budget
-    return 0
 
 
 def _root(exc) -> str:

@@ -217,9 +217,17 @@ class Api:
 
     def snapshot(self, roots: list[str]) -> list:
         """The account's visible state: each root's detailed group tree (servers embedded), then the
-        load balancers and firewall policies of each of those data centers."""
+        load balancers, firewall policies and networks of each of those data centers, then the
+        account's anti-affinity and alert policies."""
         trees = [self.group(g, detailed=True) for g in roots]
-        return trees + [self.network_services(tree["locationId"]) for tree in trees]
+        return trees + [self.network_services(tree["locationId"]) for tree in trees] + [self.policies()]
+
+    def policies(self) -> dict:
+        """The account's anti-affinity and alert policies."""
+        return {
+            "antiAffinity": self.ok_json("GET", f"/v2/antiAffinityPolicies/{self.alias}"),
+            "alert": self.ok_json("GET", f"/v2/alertPolicies/{self.alias}"),
+        }
 
     def network_services(self, dc: str) -> dict:
         """A data center's load balancers and firewall policies (without the policies' provisioning
@@ -230,6 +238,7 @@ class Api:
         return {
             "loadBalancers": self.ok_json("GET", f"/v2/sharedLoadBalancers/{a}/{dc}"),
             "firewallPolicies": [{k: v for k, v in p.items() if k != "status"} for p in policies + cross],
+            "networks": self.ok_json("GET", f"/v2-experimental/networks/{a}/{dc}"),
         }
 
     def network_service_ids(self, dc: str = "WA1") -> dict[str, str]:
@@ -302,6 +311,18 @@ def walk_groups(tree: dict) -> Iterator[dict]:
 def servers_in(trees: list[dict]) -> list[dict]:
     """Every server embedded in group trees (e.g. an `Api.snapshot`), depth first."""
     return [s for tree in trees for g in walk_groups(tree) for s in g.get("servers", [])]
+
+
+# --- v2-experimental networks -------------------------------------------------------------------------
+
+
+def claim_network(api: Api, dc: str = "WA1") -> dict:
+    """Claim a network in `dc` and wait for the operation; returns the new network (Get Network's body)."""
+    accepted = api.ok_json("POST", f"/v2-experimental/networks/{api.alias}/{dc}/claim")
+    assert api.wait(accepted["uri"])[-1] == "succeeded"
+    done = api.ok_json("GET", accepted["uri"])
+    href = next(link["href"] for link in done["summary"]["links"] if link["rel"] == "network")
+    return api.ok_json("GET", href)
 
 
 # --- a classroom sandbox ------------------------------------------------------------------------------

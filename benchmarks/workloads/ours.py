@@ -24,8 +24,14 @@ def builds(url, user, password, group, count, template, poll="default"):
         ]
     )
     last_created = time.time()
+    seen = {}  # status id -> when the wait saw the build done, and the interval slept before that round
+
+    def progress(job, status, elapsed):
+        if status in ("succeeded", "failed") and job.id not in seen:
+            seen[job.id] = {"at": time.time(), "interval_before": jobs.report.last_interval}
+
     started = time.perf_counter()
-    jobs.wait(timeout=300, poll=None if poll == "default" else float(poll))
+    jobs.wait(timeout=300, poll=None if poll == "default" else float(poll), progress=progress)
     return {
         "jobs": len(jobs),
         "succeeded": sum(j.succeeded for j in jobs),
@@ -33,7 +39,10 @@ def builds(url, user, password, group, count, template, poll="default"):
         "wait_seconds": time.perf_counter() - started,
         "ended": time.time(),
         "rounds": jobs.rounds,
+        "reads": jobs.report.reads,
         "last_interval": jobs.last_interval,
+        "first_interval": s.settings.poll if poll == "default" else float(poll),
+        "seen": seen,
     }
 
 

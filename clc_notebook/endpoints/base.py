@@ -15,6 +15,7 @@ from ..errors import ApiError, ValidationError
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..deadline import Deadline
     from ..errors import MalformedResponseError
     from ..records import Server
     from ..transport import Transport
@@ -34,7 +35,15 @@ class SessionParts:
         @property
         def transport(self) -> Transport: ...
 
-        def _get(self, path: str, params: dict | None = None, what: str | None = None) -> Any: ...
+        def _get(
+            self,
+            path: str,
+            params: dict | None = None,
+            what: str | None = None,
+            *,
+            deadline: Deadline | None = None,
+            also_retry: tuple[int, ...] = (),
+        ) -> Any: ...
 
         def _dc(self, dc: str | None) -> str: ...
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import reconcile
 from ..errors import ClcError, NotFoundError, ServerError, TransportError
 
 LOST = (TransportError, ServerError)  # what a call whose answer may be lost raises
@@ -15,9 +16,7 @@ LOST = (TransportError, ServerError)  # what a call whose answer may be lost rai
 
 def maybe_applied(exc: ClcError) -> bool:
     """True when a call may have been processed although its answer did not come back."""
-    from ..session import _maybe_applied  # the one rule, kept with Session's own reconciliation
-
-    return _maybe_applied(exc)
+    return reconcile.maybe_applied(exc)  # the one rule, kept with the client's other reconciliation
 
 
 def delete(session: Any, path: str, what: str) -> None:

@@ -1,6 +1,8 @@
 """`clc-sandbox` / `python -m clc_notebook.sandbox`: run the emulator in the foreground.
 
-Logs one line per request to stderr and exits cleanly (status 0) on Ctrl-C or SIGTERM.
+Logs one line per request to stderr and exits cleanly (status 0) on Ctrl-C or SIGTERM: the signal
+only sets a flag; the main thread then stops the sandbox (`Sandbox.stop`: requests in flight get
+1 s to finish, then are cut; done within 5 s) and prints "clc-sandbox: stopped", without a traceback.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 import logging
 import signal
 import sys
-import time
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,7 @@ ACCOUNT = (
     f"user {fixtures.USERNAME}, password {fixtures.PASSWORD} (account alias {fixtures.ALIAS}, "
     f"data center {fixtures.LOCATION})"
 )
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def _number(convert: Callable[[str], Any], kind: str, ok: Callable[[Any], bool], rule: str) -> Callable[[str], Any]:
@@ -149,43 +152,43 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, json.JSONDecodeError) as exc:
         print(f"clc-sandbox: {exc}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops like Ctrl-C does
+    # a signal only sets this flag (an exception raised at an arbitrary point of the main thread
+    # could interrupt the stop itself); the main thread then stops the sandbox in order
+    stop_requested = threading.Event()
+    previous = {sig: signal.signal(sig, lambda signum, frame: stop_requested.set()) for sig in STOP_SIGNALS}
     try:
-        _serve(sandbox, args)
-    except KeyboardInterrupt:
-        pass
+        _serve(sandbox, args, stop_requested)
     except (RuntimeError, ValueError) as exc:
         print(f"clc-sandbox: {exc}", file=sys.stderr)
         return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("clc-sandbox: stopped", file=sys.stderr)
     return 0
 
 
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _serve(sandbox: Sandbox, args: argparse.Namespace) -> None:
+def _serve(sandbox: Sandbox, args: argparse.Namespace, stop_requested: threading.Event) -> None:
     sandbox.start()
-    print(
-        f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, password {sandbox.password}, "
-        f"alias {sandbox.alias}; mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop",
-        file=sys.stderr,
-        flush=True,
-    )
-    if sandbox.classroom is not None:
-        where = f"; roster (the only copy of the passwords) in {args.roster}" if args.roster else ""
+    try:
         print(
-            f"clc-sandbox: classroom of {len(sandbox.classroom.trainees)} trainees and an instructor "
-            f"({sandbox.classroom.instructor.username}){where}; the control plane needs the instructor's token",
+            f"clc-sandbox: serving the CLC API v2 on {sandbox.url} (user {sandbox.username}, password {sandbox.password}, "
+            f"alias {sandbox.alias}; mode {args.mode}, state {args.state or 'in memory'}); Ctrl-C to stop",
             file=sys.stderr,
             flush=True,
         )
-    try:
-        # sleep, not Thread.join: a signal interrupting join() can leave the thread marked as stopped
-        # (CPython 3.11), and stop() would then close the socket under uvicorn's shutdown
-        while sandbox.running:
-            time.sleep(0.2)
+        if sandbox.classroom is not None:
+            where = f"; roster (the only copy of the passwords) in {args.roster}" if args.roster else ""
+            print(
+                f"clc-sandbox: classroom of {len(sandbox.classroom.trainees)} trainees and an instructor "
+                f"({sandbox.classroom.instructor.username}){where}; the control plane needs the instructor's token",
+                file=sys.stderr,
+                flush=True,
+            )
+        # Event.wait, not Thread.join: the signal handlers only set the event, so the server thread is
+        # never seen as stopped while uvicorn is still shutting down
+        while sandbox.running and not stop_requested.wait(0.5):
+            pass
     finally:
         sandbox.stop()
 

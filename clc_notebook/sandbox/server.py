@@ -3,14 +3,25 @@
     with Sandbox(mode="polls") as sb:
         requests.post(sb.url + "/v2/authentication/login", json={"username": sb.username, ...})
 
-The same class backs the CLI (`clc-sandbox`, which runs it in the foreground).
+The same class backs the CLI (`clc-sandbox`, which stops it on SIGTERM / Ctrl-C).
+
+Stopping (``stop()``): the server stops accepting connections, requests in flight get
+STOP_DRAIN_SECONDS to finish, and those still running then are cut: their connection closes without
+a complete answer (what a client sees when a server goes away; the request may have been applied),
+and nothing is logged as an error. The listening socket and the database are released by the server
+thread itself once uvicorn has stopped, never from outside while it runs. ``stop()`` returns within
+STOP_TIMEOUT seconds in every case.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import math
 import socket
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,6 +38,9 @@ from .store import Store
 log = logging.getLogger("clc_notebook.sandbox")
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+STOP_DRAIN_SECONDS = 1.0  # requests in flight at stop() get this long to finish before they are cut
+STOP_TIMEOUT = 5.0  # stop() returns within this many seconds, whatever the server is doing
+FORCE_SECONDS = 1.0  # the last part of STOP_TIMEOUT, after uvicorn was told to skip its waiting
 
 
 def _version() -> str:
@@ -38,11 +52,84 @@ def _version() -> str:
         return "0.0.0"
 
 
+class _InFlight:
+    """Outermost ASGI middleware: knows the requests being handled, so that a stop can cut them.
+
+    A cut request's task is cancelled; here the cancellation ends the response quietly instead of
+    reaching uvicorn (which would log it as an application error with a traceback): the answer
+    promised is never completed, so the connection closes under it.
+    """
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.tasks: set[asyncio.Task] = set()
+        self.cutting = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        task = asyncio.current_task()
+        if scope["type"] != "http" or task is None:
+            return await self.app(scope, receive, send)
+        self.tasks.add(task)
+        started = False
+
+        async def tracked(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except asyncio.CancelledError:
+            if not self.cutting:
+                raise
+            if not started:  # promise a body and end without it: the client sees a lost answer
+                # (500, not 503: a client reading only the status must not take it for "not processed")
+                headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", b"64")]
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": b'{"stopp', "more_body": True})
+        finally:
+            self.tasks.discard(task)
+
+    def cut(self) -> None:
+        """Cancel every request still in flight (called on the server's event loop)."""
+        self.cutting = True
+        for task in list(self.tasks):
+            task.cancel()
+
+
 class _UvicornServer(uvicorn.Server):
-    """uvicorn.Server that never touches signal handlers (it runs in a thread or under our CLI)."""
+    """uvicorn.Server that leaves signals to its owner and cuts requests still running after
+    STOP_DRAIN_SECONDS of its shutdown (uvicorn's own grace period stays as a longer backstop)."""
+
+    def __init__(self, config: uvicorn.Config, in_flight: _InFlight):
+        super().__init__(config)
+        self.in_flight = in_flight
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def install_signal_handlers(self) -> None:  # older uvicorn
         pass
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:  # newer uvicorn: the CLI handles SIGTERM / SIGINT
+        yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().startup(sockets=sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        cut = asyncio.get_running_loop().call_later(STOP_DRAIN_SECONDS, self.in_flight.cut)
+        try:
+            await super().shutdown(sockets=sockets)
+        finally:
+            cut.cancel()
+
+    def cut_now(self) -> None:
+        """From any thread: cut the requests in flight and skip uvicorn's remaining waits."""
+        if self.loop is not None and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing left to cut
+                self.loop.call_soon_threadsafe(self.in_flight.cut)
+        self.force_exit = True
 
 
 class Sandbox:
@@ -110,6 +197,7 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._socket: socket.socket | None = None
+        self._release_lock = threading.Lock()
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
@@ -133,24 +221,26 @@ class Sandbox:
             try:
                 self.classroom = Classroom(self.backend, self.trainees, self.roster)
             except OSError as exc:
-                self._cleanup()
+                self._release()
                 raise ValueError(f"roster: cannot write {self.roster!r} ({exc.strerror or exc})") from None
             except ValueError:
-                self._cleanup()
+                self._release()
                 raise
         elif self.roster:
-            self._cleanup()
+            self._release()
             raise ValueError("trainees: a roster is written for a class; give trainees=N (CLI: --trainees N)")
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="clc-sandbox-worker")
-        app = build_app(
-            self.backend,
-            self.clock,
-            self.faults,
-            self._executor,
-            control_plane=self.control_plane,
-            log_requests=self.log_requests,
-            version=self.version,
-            classroom=self.classroom,
+        in_flight = _InFlight(
+            build_app(
+                self.backend,
+                self.clock,
+                self.faults,
+                self._executor,
+                control_plane=self.control_plane,
+                log_requests=self.log_requests,
+                version=self.version,
+                classroom=self.classroom,
+            )
         )
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # proto must be explicit: asyncio only sets TCP_NODELAY on sockets whose proto is IPPROTO_TCP.
@@ -160,7 +250,7 @@ class Sandbox:
             sock.bind((self.host, self.port))
         except OSError as exc:
             sock.close()
-            self._cleanup()
+            self._release()
             raise RuntimeError(f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}") from None
         sock.listen(128)
         sock.setblocking(False)
@@ -168,7 +258,7 @@ class Sandbox:
         self.port = sock.getsockname()[1]
         # log_config=None: a library must not reconfigure the host's logging (notebooks, tests).
         config = uvicorn.Config(
-            app,
+            in_flight,
             log_config=None,
             log_level="warning",
             access_log=False,
@@ -176,10 +266,10 @@ class Sandbox:
             http="h11",
             loop="asyncio",
             ws="none",
-            timeout_graceful_shutdown=2,
+            timeout_graceful_shutdown=math.ceil(STOP_DRAIN_SECONDS) + 1,  # a backstop: _InFlight cuts first
             server_header=False,
         )
-        self._server = _UvicornServer(config)
+        self._server = _UvicornServer(config, in_flight)
         return self._server
 
     def start(self) -> Sandbox:
@@ -188,44 +278,62 @@ class Sandbox:
             return self
         server = self._prepare()
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [self._socket]}, name=f"clc-sandbox-{self.port}", daemon=True
+            target=self.serve_forever, kwargs={"server": server}, name=f"clc-sandbox-{self.port}", daemon=True
         )
         self._thread.start()
         while not server.started:
             if not self._thread.is_alive():
-                self._cleanup()
                 raise RuntimeError("the sandbox server stopped during start-up (see the log)")
             self._thread.join(0.005)
         return self
 
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until stop() or KeyboardInterrupt (used by the CLI)."""
-        server = self._prepare()
+    def serve_forever(self, server: _UvicornServer | None = None) -> None:
+        """Serve in the calling thread until stop() (from another thread); then release the socket
+        and the database here, after uvicorn has stopped using them."""
+        server = server or self._prepare()
         try:
-            server.run(sockets=[self._socket])
+            server.run(sockets=[self._socket] if self._socket is not None else None)
         finally:
-            self._cleanup()
+            self._release()
 
     def stop(self) -> None:
-        """Stop the server, join its thread and worker threads, close the database."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-        self._cleanup()
+        """Stop serving and return within STOP_TIMEOUT (5) seconds.
 
-    def _cleanup(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
-        if self._socket is not None:
-            self._socket.close()
-            self._socket = None
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-        self._server = None
+        Requests in flight get STOP_DRAIN_SECONDS (1 s) to finish; those still running are then
+        cut without a traceback (their clients see a lost answer). The socket and the database are
+        released by the server thread once uvicorn has stopped; if it is still busy at the bound,
+        stop() returns and logs a warning, and the thread releases them when it ends. Calling
+        stop() twice, or on a sandbox never started, is harmless.
+        """
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is None or thread is threading.current_thread():
+            return
+        thread.join(STOP_TIMEOUT - FORCE_SECONDS)
+        if thread.is_alive() and server is not None:
+            server.cut_now()
+            thread.join(FORCE_SECONDS)
+        if thread.is_alive():
+            log.warning(
+                "the sandbox on port %s is still stopping after %g s; it will release its port", self.port, STOP_TIMEOUT
+            )
+            return
+        self._thread = None
+
+    def _release(self) -> None:
+        """Release the worker threads, socket and database (once; after the server stopped)."""
+        with self._release_lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
+            if self._socket is not None:
+                self._socket.close()  # uvicorn closed it already; this covers a failed start
+                self._socket = None
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+            self._server = None
 
     def __enter__(self) -> Sandbox:
         return self.start()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import ipywidgets as widgets
 
 from . import memory, validation
-from .choices import datacenter_options, group_options, network_options, template_options
+from .choices import (
+    anti_affinity_options,
+    datacenter_options,
+    group_options,
+    network_choice_options,
+    network_options,
+    template_options,
+)
 from .fields import describe_error, message_text, message_widget, require_session, set_message, styled
 from .progress import JobBoard
 from .watch import JobWatch
@@ -23,17 +30,24 @@ REMEMBERED = (
     "memory_gb",
     "server_type",
     "storage_type",
+    "anti_affinity",
     "managed_os",
     "count",
 )
+NO_POLICY = ("(none)", "")
 
 
 class ServerBuildForm(widgets.VBox):
     """A form that builds servers with `session.create_server` and shows each build's job as a row.
 
     `fields` maps a field name (dc, template, network, group, name, description, cpu, memory_gb,
-    server_type, storage_type, managed_os, password, count) to its widget; `messages` maps the same names
-    to the message shown next to the field. `build()` (also the Build button) returns a JobWatch.
+    server_type, storage_type, anti_affinity, managed_os, password, count) to its widget; `messages`
+    maps the same names to the message shown next to the field. `build()` (also the Build button)
+    returns a JobWatch.
+
+    Networks come from the networks API (claimed ones included), or from the deployment capabilities
+    where a backend has none. The anti-affinity policies of the data center are offered (and their
+    row shown) only while the server type is hyperscale, the only type that can join one.
     """
 
     def __init__(self, session, dc=None, *, poll=None, timeout=None, remember=True):
@@ -60,6 +74,7 @@ class ServerBuildForm(widgets.VBox):
             "storage_type": widgets.Dropdown(
                 options=validation.STORAGE_TYPES, value="standard", description="Storage type"
             ),
+            "anti_affinity": widgets.Dropdown(options=[NO_POLICY], value="", description="Anti-affinity"),
             "managed_os": widgets.Checkbox(value=False, description="Managed OS", indent=True),
             "password": widgets.Password(description="Password", placeholder="empty: the platform generates one"),
             "count": widgets.IntText(value=1, description="Build N"),
@@ -73,14 +88,16 @@ class ServerBuildForm(widgets.VBox):
         self.status.add_class("clc-form-status")
         self.boards = widgets.VBox()
         self.boards.add_class("clc-boards")
-        rows = [widgets.HBox([f[name], self.messages[name]]) for name in f]
-        super().__init__(rows + [widgets.HBox([self.build_button, self.status]), self.boards])
+        self.rows = {name: widgets.HBox([f[name], self.messages[name]]) for name in f}
+        super().__init__(list(self.rows.values()) + [widgets.HBox([self.build_button, self.status]), self.boards])
         self.add_class("clc-build-form")
 
         recalled = memory.recall(session, FORM_KEY) if remember else {}
         self._load_datacenters(dc or recalled.get("dc"))
         self._restore(recalled)
         f["dc"].observe(self._on_dc_change, names="value")
+        f["server_type"].observe(lambda change: self._show_policies(), names="value")
+        self._show_policies()
         for name in ("name", "cpu", "memory_gb", "password", "count", "server_type", "storage_type"):
             f[name].observe(lambda change, name=name: self._check(name), names="value")
         for name in REMEMBERED:
@@ -133,6 +150,8 @@ class ServerBuildForm(widgets.VBox):
         )
         if f["password"].value:
             params["password"] = f["password"].value
+        if f["anti_affinity"].value and f["server_type"].value == "hyperscale":
+            params["anti_affinity_policy_id"] = f["anti_affinity"].value
         return params
 
     def build(self) -> JobWatch:
@@ -296,20 +315,23 @@ class ServerBuildForm(widgets.VBox):
 
     def _load_choices(self, dc) -> None:
         f = self.fields
-        templates, networks, groups = [], [], []
+        templates, networks, groups, policies = [], [], [], []
         if dc:
             try:
                 caps = self.session.capabilities(dc)
                 templates = template_options(caps.templates)
-                networks = network_options(caps.networks)
+                networks = self._networks(dc, caps)
                 groups = group_options(self.session.groups(dc))
             except Exception as exc:
                 set_message(self.status, f"Could not load the choices for {dc}: {describe_error(exc)}")
+            policies = self._policies(dc)
         self._loading = True
         try:
             f["template"].options = templates
             f["network"].options = [("(automatic)", "")] + networks
             f["group"].options = groups
+            f["anti_affinity"].options = [NO_POLICY] + policies
+            f["anti_affinity"].value = ""
             if templates:
                 f["template"].value = templates[0][1]
             if networks:
@@ -321,6 +343,31 @@ class ServerBuildForm(widgets.VBox):
             self._loading = False
         for name in ("dc", "template", "group"):
             self._check(name)
+
+    def _networks(self, dc, caps) -> list[tuple[str, str]]:
+        """The networks API's choices (claimed networks too); the capabilities' where it has none."""
+        choices = getattr(self.session, "network_choices", None)
+        if choices is None:
+            return network_options(caps.networks)
+        return network_choice_options(choices(dc))
+
+    def _policies(self, dc) -> list[tuple[str, str]]:
+        """The data center's anti-affinity policies; none when the backend cannot list them (the
+        field is optional, so that is no reason to refuse the form)."""
+        listing = getattr(self.session, "anti_affinity_policies", None)
+        if listing is None:
+            return []
+        try:
+            return anti_affinity_options(listing(), dc)
+        except Exception:  # e.g. a backend without the policy endpoints: offer none
+            return []
+
+    def _show_policies(self) -> None:
+        """Show the anti-affinity row only for hyperscale servers (clear the choice otherwise)."""
+        hyperscale = self.fields["server_type"].value == "hyperscale"
+        self.rows["anti_affinity"].layout.display = None if hyperscale else "none"
+        if not hyperscale:
+            self.fields["anti_affinity"].value = ""
 
 
 def _value(option):

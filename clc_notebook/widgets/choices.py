@@ -38,6 +38,16 @@ def network_options(df) -> list[tuple[str, str]]:
     return _rows(df, "name", "network_id")
 
 
+def network_choice_options(choices) -> list[tuple[str, str]]:
+    """(name, id) pairs of `Session.network_choices` as dropdown options, empty ids dropped."""
+    return [(str(label), str(value)) for label, value in choices if value]
+
+
+def anti_affinity_options(df, dc) -> list[tuple[str, str]]:
+    """Anti-affinity policies of data center `dc` as ("Web spread", "<policy id>")."""
+    return _rows(df[df["location"].astype(str).str.upper() == str(dc).upper()], "name", "id")
+
+
 def group_options(df) -> list[tuple[str, str]]:
     """Groups a server can go into, labelled by their path ("WA1 Hardware/Default Group")."""
     df = df[~df["type"].astype(str).str.lower().isin(SYSTEM_GROUP_TYPES)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import ipywidgets as widgets
 
@@ -24,9 +25,9 @@ class Dashboard(widgets.VBox):
     def __init__(self, *, poll: float | None = None, timeout: float | None = None, **login_options) -> None:
         self.poll = poll
         self.timeout = timeout
-        self.session = None
-        self.form = None
-        self.actions = None
+        self.session: Any = None
+        self.form: ServerBuildForm | None = None
+        self.actions: ServerActions | None = None
         self.login = LoginForm(on_login=self._show_account, **login_options)
         self.account = widgets.VBox()
         super().__init__([self.login, self.account])
@@ -34,19 +35,19 @@ class Dashboard(widgets.VBox):
 
     def _show_account(self, session) -> None:  # a clc_notebook Session (not imported: widgets sit above it)
         self.session = session
-        self.form = ServerBuildForm(session, poll=self.poll, timeout=self.timeout)
-        self.actions = ServerActions(session, session.servers(), poll=self.poll, timeout=self.timeout)
+        self.form = form = ServerBuildForm(session, poll=self.poll, timeout=self.timeout)
+        self.actions = actions = ServerActions(session, session.servers(), poll=self.poll, timeout=self.timeout)
         # registered after the form's own handler, so it runs once build() has made its watch
-        self.form.build_button.on_click(lambda _button: self._list_new_servers_when_built())
+        form.build_button.on_click(lambda _button: self._list_new_servers_when_built(form, actions))
         self.account.children = [
             widgets.HTML("<h3>Build servers</h3>"),
-            self.form,
+            form,
             widgets.HTML("<h3>Act on servers</h3>"),
-            self.actions,
+            actions,
         ]
 
-    def _list_new_servers_when_built(self) -> None:
-        watch, session, actions = self.form.last_watch, self.session, self.actions
+    def _list_new_servers_when_built(self, form: ServerBuildForm, actions: ServerActions) -> None:
+        watch, session = form.last_watch, self.session
         if watch is None or not watch.jobs:
             return
 

@@ -52,7 +52,8 @@ class JobProgress(widgets.HBox):
     """One job as a row: label, stage bar, status text, elapsed time.
 
     `JobProgress(job)` polls the job itself in a background thread (see `.watch`, `.wait`); a JobBoard
-    creates its rows with `start=False` and polls them all in one thread.
+    creates its rows with `start=False` and polls them all in one thread. Either way the thread runs
+    the client's one polling loop (`clc_notebook.jobs.wait_for`); the row only shows what it reads.
     Attributes: `job`, `name_text`, `bar` (IntProgress), `status_text`, `elapsed_text` (Labels),
     `status` (last API status, "submitted" before the first read), `state` ("running", "succeeded",
     "failed", "unknown"), `reason` (why it failed, or None), `result` (the server a build made, once known).
@@ -130,26 +131,19 @@ class JobProgress(widgets.HBox):
                 self.status_text.value = STATUS_TEXT.get(status, status)
             self.elapsed_text.value = format_elapsed(self.elapsed)
 
-    def show_result(self) -> None:
-        """After a build succeeded, name the server it made ("web → WA1ALIASWEB01"); one extra read."""
+    def show_result(self, deadline=None) -> None:
+        """After a build succeeded, name the server it made ("web → WA1ALIASWEB01"); one extra read,
+        bounded by the watch's `deadline`."""
         if getattr(self.job, "kind", None) != "create" or not hasattr(self.job, "server"):
             return
         try:
-            server = self.job.server()
+            server = self.job.server(deadline=deadline)
             name = server.get("name") or server.get("id")
         except Exception:  # the build did succeed; the name is a nicety
             return
         if name:
             self.result = str(name).upper()
             self.name_text.value = f"{self.label} → {self.result}"
-
-    def show_read_error(self, message: str) -> None:
-        """A status read failed but polling goes on."""
-        with self._lock:
-            if not self.ended:
-                shown = STATUS_TEXT.get(self.status, self.status)
-                self.status_text.value = f"{shown} (status read failed, retrying: {message})"
-                self.elapsed_text.value = format_elapsed(self.elapsed)
 
     def show_problem(self, message: str) -> None:
         """Stop showing the job as running: its status is not known any more."""

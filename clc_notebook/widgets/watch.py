@@ -1,19 +1,26 @@
 """JobWatch: the handle every launcher returns, and the background thread that polls its jobs.
 
-The thread only reads job status and sets widget values. It never prints and never lets an exception
-escape (a traceback from a thread would land in whatever cell happens to be running), so nothing it
-does can leak into other cells.
+The thread runs the client's one polling loop (``clc_notebook.jobs.wait_for``): same rounds, same
+back-off rule, same deadline as ``JobSet.wait``; only what it does with each status read differs
+(it sets widget values). It never prints and never lets an exception escape (a traceback from a
+thread would land in whatever cell happens to be running), so nothing it does can leak into other
+cells. A job whose status cannot be read (after the transport's retries) ends as "status unknown"
+on its own row; the others go on.
 """
 
 from __future__ import annotations
 
 import threading
-import time
+from typing import Any
 
-# Consecutive failed status reads after which a row gives up (the client already retries each read).
-MAX_READ_ERRORS = 5
+from ..deadline import Deadline
+from ..errors import JobTimeoutError
+from ..jobs import PollReport, Schedule, wait_for
+
 # The back-off stops here: a person watching a bar should see a change within a couple of seconds.
 MAX_POLL_INTERVAL = 2.0
+# The elapsed time on the rows moves this often between status reads.
+TICK_SECONDS = 1.0
 
 
 class JobWatch:
@@ -21,7 +28,8 @@ class JobWatch:
 
     Attributes: `jobs` (client Job objects), `board` (the JobBoard showing them, or None),
     `errors` (dict field -> message for a launch refused before any job existed, e.g. validation),
-    `not_queued` (list of {"server", "errorMessage"} the API refused per server).
+    `not_queued` (list of {"server", "errorMessage"} the API refused per server), `timeout` (s: the
+    deadline of the polling thread, status reads included), `report` (the loop's PollReport).
     """
 
     def __init__(self, rows=(), *, board=None, errors=None, not_queued=(), poll=None, timeout=None):
@@ -29,15 +37,18 @@ class JobWatch:
         self.board = board
         self.errors = dict(errors or {})
         self.not_queued = list(not_queued)
-        self.poll = 0.5 if poll is None else float(poll)
-        if not self.poll > 0:
+        if poll is not None and (isinstance(poll, bool) or not isinstance(poll, (int, float)) or not poll > 0):
             raise ValueError(f"poll must be a number of seconds > 0, got {poll!r}")
-        if timeout is not None and not timeout > 0:
+        self.poll = None if poll is None else float(poll)
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
+        ):
             raise ValueError(f"timeout must be a number of seconds > 0 (or None), got {timeout!r}")
         self.timeout = timeout
+        self.report = PollReport()
         self._finished = threading.Event()
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
         if not self.rows:
             self._finished.set()
 
@@ -58,7 +69,12 @@ class JobWatch:
         return [row.status for row in self.rows]
 
     @property
-    def failed(self) -> list:
+    def failed(self) -> bool:
+        """True when any job ended `failed` or its status could not be read (see `failed_jobs`)."""
+        return bool(self.failed_jobs)
+
+    @property
+    def failed_jobs(self) -> list:
         """Jobs that ended `failed` (or whose status could not be read)."""
         return [row.job for row in self.rows if row.state in ("failed", "unknown")]
 
@@ -73,13 +89,18 @@ class JobWatch:
         )
 
     def wait(self, timeout: float | None = None) -> JobWatch:
-        """Block until every job has ended; return self. Raises TimeoutError after `timeout` seconds.
+        """Block until the polling thread has ended; return self.
 
-        A failed job does not raise: it shows on the board, in `failed` and in `succeeded`.
+        Raises JobTimeoutError (also a TimeoutError; ``jobs`` lists the unfinished ones) after
+        `timeout` seconds; polling goes on and the watch can be waited on again. A failed job does
+        not raise: it shows on the board, in `failed_jobs` and in `succeeded`.
         """
         if not self._finished.wait(timeout):
-            pending = [row.label for row in self.rows if not row.ended]
-            raise TimeoutError(f"jobs still running after {timeout} s: {', '.join(pending)}")
+            pending = [row for row in self.rows if not row.ended]
+            labels = ", ".join(f"{row.label} ({row.status})" for row in pending)
+            raise JobTimeoutError(
+                f"{len(pending)} job(s) still running after {timeout:g} s: {labels}", jobs=[row.job for row in pending]
+            )
         return self
 
     def stop(self) -> None:
@@ -89,7 +110,7 @@ class JobWatch:
     def __repr__(self) -> str:
         if self.errors:
             return f"<JobWatch: not launched, {len(self.errors)} problem(s): {', '.join(self.errors)}>"
-        counts = {}
+        counts: dict[str, int] = {}
         for status in self.statuses:
             counts[status] = counts.get(status, 0) + 1
         text = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no jobs"
@@ -107,55 +128,59 @@ class JobWatch:
     def _run(self) -> None:
         try:
             self._poll_until_done()
+        except JobTimeoutError:
+            for row in self.rows:
+                if not row.ended:
+                    row.show_problem(f"still {row.status} after {self.timeout:g} s; stopped watching")
         except BaseException as exc:  # never let a thread traceback reach a cell
             for row in self.rows:
                 if not row.ended:
                     row.show_problem(f"stopped watching: {type(exc).__name__}: {exc}")
         finally:
             self._finished.set()
-            if self.board is not None:
-                self.board.refresh_summary()
+            self._refresh()
 
     def _poll_until_done(self) -> None:
-        started = time.monotonic()
-        interval = self.poll
-        next_poll = started
-        read_errors = {id(row): 0 for row in self.rows}
-        while not self._stop.is_set():
-            pending = [row for row in self.rows if not row.ended]
-            if not pending:
-                return
-            now = time.monotonic()
-            if self.timeout is not None and now - started > self.timeout:
-                for row in pending:
-                    row.show_problem(f"still {row.status} after {self.timeout:g} s; stopped watching")
-                return
-            if now >= next_poll:
-                for row in pending:
-                    self._read_one(row, read_errors)
-                # Back off gently so a long real build is not polled every half second for minutes.
-                interval = min(interval * 1.25, max(self.poll, MAX_POLL_INTERVAL))
-                next_poll = time.monotonic() + interval
-            else:
-                for row in pending:
-                    row.tick()
-            if self.board is not None:
-                self.board.refresh_summary()
-            # Wake at least once a second so the elapsed time keeps moving between polls.
-            self._stop.wait(max(0.0, min(1.0, next_poll - time.monotonic())))
+        rows_of: dict[int, list] = {}
+        for row in self.rows:
+            rows_of.setdefault(id(row.job), []).append(row)
 
-    @staticmethod
-    def _read_one(row, read_errors) -> None:
-        try:
-            status = row.job.status()
-        except Exception as exc:  # a read failed even after the client's own retries
-            read_errors[id(row)] += 1
-            if read_errors[id(row)] >= MAX_READ_ERRORS:
+        deadline = Deadline(self.timeout)  # one deadline: the status reads and the build's server name
+
+        def show(job: Any, status: str, elapsed: float) -> None:
+            for row in rows_of[id(job)]:
+                row.show(status)
+                if status == "succeeded":
+                    row.show_result(deadline)
+            self._refresh()
+
+        def unreadable(job: Any, exc: Exception) -> None:  # the transport already retried it
+            for row in rows_of[id(job)]:
                 row.show_problem(f"status unknown: {exc}")
-            else:
-                row.show_read_error(str(exc))
-            return
-        read_errors[id(row)] = 0
-        row.show(status)
-        if status == "succeeded":
-            row.show_result()
+            self._refresh()
+
+        jobs = list({id(row.job): row.job for row in self.rows if not row.ended}.values())
+        for job in jobs:
+            if getattr(job, "done", False):  # ended before the watch began: nothing to read, just show it
+                show(job, job.last_status, job.elapsed)
+        session = getattr(jobs[0], "session", None) if jobs else None
+        wait_for(
+            jobs,
+            schedule=Schedule.of(getattr(session, "settings", None), self.poll, ceiling=MAX_POLL_INTERVAL),
+            timeout=deadline,
+            progress=show,
+            on_error=unreadable,
+            stop=self._stop,
+            tick=self._tick,
+            tick_every=TICK_SECONDS,
+            report=self.report,
+        )
+
+    def _tick(self) -> None:
+        for row in self.rows:
+            row.tick()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self.board is not None:
+            self.board.refresh_summary()

@@ -49,13 +49,14 @@ def test_deadline_raises_job_timeout_listing_the_unfinished_jobs(s, sb, default_
     assert "0.05 s" in str(err)
 
 
-def test_timeout_zero_reads_once_then_raises(s, sb, default_group, control):
-    control("PUT", "clock", {"mode": "polls", "polls_per_step": 1000})
+def test_timeout_zero_raises_at_once_without_reading_and_the_job_stays_waitable(s, sb, default_group, control):
     job = _create(s, default_group)
     before = len(s.history)
-    with pytest.raises(clc.JobTimeoutError):
+    with pytest.raises(clc.JobTimeoutError) as info:
         job.wait(timeout=0)
-    assert len(s.history) == before + 1 and job.last_status == "notStarted"
+    assert len(s.history) == before and job.last_status is None  # no time left: nothing was sent
+    assert info.value.jobs == [job]
+    assert job.wait(timeout=30).succeeded
 
 
 def test_transient_500_on_status_reads_is_retried_not_read_as_success(s, sb, default_group, control):

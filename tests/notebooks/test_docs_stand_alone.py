@@ -52,5 +52,12 @@ def test_the_api_notes_cover_what_the_client_calls():
         "POST /v2/operations/{alias}/servers/{operation}",
         "GET /v2/operations/{alias}/status/{id}",
         "GET /v2/accounts/{alias}/customFields",
+        "GET /v2-experimental/networks/{alias}/{dc}",
+        "POST .../{dc}/claim",
+        "GET /v2-experimental/operations/{alias}/status/{operationId}",
+        "POST /v2/servers/{alias}/{id}/networks",
+        "/v2/antiAffinityPolicies/{alias}",
+        "/v2/alertPolicies/{alias}",
+        "POST /v2/servers/{alias}/{id}/alertPolicies",
     ):
         assert call in notes, call

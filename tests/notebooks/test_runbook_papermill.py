@@ -7,6 +7,7 @@ on stderr) when one did not, and the summary CSV written in both cases.
 from __future__ import annotations
 
 import csv
+import json
 
 import pytest
 
@@ -72,3 +73,22 @@ def test_runbook_accepts_servers_already_in_the_wanted_state(run_papermill, tmp_
     assert {r["job_status"] for r in rows} == {"notQueued"}
     assert {r["operation"] for r in rows} == {"power_on"}
     assert {r["ok"] for r in rows} == {"True"}
+
+
+def test_runbook_wait_holds_its_timeout_when_status_reads_are_slow(run_papermill, tmp_path):
+    # Every request takes 1.5 s; the wait's 2.5 s must bound the status reads too (a read is cut
+    # to the time left), so the run ends with a timeout verdict instead of overstaying.
+    done = run_papermill(RUNBOOK, {"operation": "pause", "timeout": 2.5, "summary_path": "summary.csv",
+                                   "sandbox_faults": {"latency_ms": 1500}})
+
+    assert done.returncode != 0
+    assert "did not reach power_state=paused" in done.stderr
+    printed = "".join(
+        "".join(output.get("text", ""))
+        for cell in json.loads((tmp_path / "out.ipynb").read_text())["cells"]
+        for output in cell.get("outputs", [])
+    )
+    assert "timeout: 3 job(s) still running after 2.5 s" in printed, printed[-2000:]
+    rows = _summary(tmp_path / "summary.csv")
+    assert {r["ok"] for r in rows} == {"False"}
+    assert {r["job_status"] for r in rows} <= {"", "notStarted", "executing"}

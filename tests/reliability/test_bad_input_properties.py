@@ -534,6 +534,7 @@ def test_every_body_route_survives_arbitrary_json(world, data):
         "snapshot": "1",
         "ip": "10.0.0.1",
         "job": "wa1-1",
+        "network": "a933432bd1234e84b6c4fa329e48cb8b",  # WA1's network (the world's servers are on it)
     }
     path = fill(template, values)
     case = Case("arbitrary", method, path, body, other_rejections=(404,))

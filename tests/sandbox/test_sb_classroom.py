@@ -20,6 +20,7 @@ from sandbox_api import (
     ROOT,
     TEMPLATE,
     Api,
+    claim_network,
     read_roster,
     rels,
     status_id,
@@ -212,6 +213,28 @@ def test_every_api_route_answers_403_to_another_trainee(room):
     assert a.ok_json("GET", f"/v2/servers/{a.alias}/{server['id']}")["description"] == server["description"]
 
 
+def test_networks_and_policies_are_per_account(room):
+    """v2-experimental networks: each account lists only its own (seeded and claimed) and has its own VLAN
+    pool; seeded policies exist for every account."""
+    sb, roster, _ = room
+    a, b = (login(sb, seat(roster, "trainee", n)) for n in (0, 1))
+    tutorial = Api(sb)
+    nets = "/v2-experimental/networks"
+    (a_net,) = a.ok_json("GET", f"{nets}/{a.alias}/WA1")
+    (b_net,) = b.ok_json("GET", f"{nets}/{b.alias}/WA1")
+    assert a_net["id"] == network_of(a) and b_net["id"] == network_of(b) and a_net["id"] != b_net["id"]
+    assert a_net["name"] == b_net["name"] == "My Network" and a_net["vlan"] == b_net["vlan"]
+    assert [n["id"] for n in tutorial.ok_json("GET", f"{nets}/{ALIAS}/WA1")] == [NETWORK]
+    assert b.get(f"{nets}/{b.alias}/WA1/{a_net['id']}").status_code == 404
+    claimed = claim_network(a)
+    assert claimed["vlan"] == claim_network(b)["vlan"] == 300  # each account its own pool
+    assert claimed["id"] not in {n["id"] for n in b.ok_json("GET", f"{nets}/{b.alias}/WA1")}
+    assert b.get(f"{nets}/{b.alias}/WA1/{claimed['id']}").status_code == 404
+    assert b.post(f"{nets}/{b.alias}/WA1/{claimed['id']}/release").status_code == 404
+    for api in (a, b):
+        assert len(api.ok_json("GET", f"/v2/autoscalePolicies/{api.alias}")) == 3
+
+
 def _body(group_id: str) -> dict:
     return {"name": "web", "groupId": group_id, "sourceServerId": TEMPLATE, "cpu": 1, "memoryGB": 1, "type": "standard"}
 
@@ -396,8 +419,9 @@ def test_resetting_one_trainee_leaves_the_others_and_keeps_tokens(room):
 
 
 def test_resetting_one_trainee_drops_everything_of_that_account_only(room):
-    """Every resource's rows of the account go (load balancers with their pools, firewall policies, jobs),
-    nothing of the other accounts, and nothing is left hanging."""
+    """Every resource's rows of the account go (load balancers with their pools, firewall policies, claimed
+    networks, a renamed seeded network comes back as seeded), nothing of the other accounts, and nothing
+    is left hanging."""
     sb, roster, instructor = room
     a, b = (login(sb, seat(roster, "trainee", n)) for n in (0, 1))
     for api in (a, b):
@@ -405,15 +429,24 @@ def test_resetting_one_trainee_drops_everything_of_that_account_only(room):
         api.ok_json("POST", f"/v2/sharedLoadBalancers/{api.alias}/WA1/{lb['id']}/pools", json={"port": 80})
         policy = {"source": ["10.20.0.0/24"], "destination": ["10.20.1.0/24"], "ports": ["tcp/80"]}
         assert api.post(f"/v2-experimental/firewallPolicies/{api.alias}/WA1", json=policy).status_code < 300
+        claim_network(api)
+        seeded = f"/v2-experimental/networks/{api.alias}/WA1/{network_of(api)}"
+        assert api.put(seeded, json={"name": "renamed", "description": "mine"}).status_code == 204
     assert instructor.post(f"/sandbox/classroom/{a.username}/reset").status_code == 200
+    (fresh,) = a.ok_json("GET", f"/v2-experimental/networks/{a.alias}/WA1")
+    assert (fresh["name"], fresh["description"]) == ("My Network", "vlan_200_10.20.0")
+    assert len(b.ok_json("GET", f"/v2-experimental/networks/{b.alias}/WA1")) == 2
     assert a.ok_json("GET", f"/v2/sharedLoadBalancers/{a.alias}/WA1") == []
     assert a.ok_json("GET", f"/v2-experimental/firewallPolicies/{a.alias}/WA1") == []
     (kept,) = b.ok_json("GET", f"/v2/sharedLoadBalancers/{b.alias}/WA1")
     assert len(kept["pools"]) == 1
     assert len(b.ok_json("GET", f"/v2-experimental/firewallPolicies/{b.alias}/WA1")) == 1
     with sb.store.transaction() as db:  # no pool of a load balancer that no longer exists
-        orphans = db.execute("SELECT COUNT(*) FROM lb_pools WHERE lb_id NOT IN (SELECT id FROM load_balancers)")
-        assert orphans.fetchone()[0] == 0
+        for orphans in (
+            "SELECT COUNT(*) FROM lb_pools WHERE lb_id NOT IN (SELECT id FROM load_balancers)",
+            "SELECT COUNT(*) FROM network_details WHERE id NOT IN (SELECT id FROM networks)",
+        ):
+            assert db.execute(orphans).fetchone()[0] == 0, orphans
 
 
 def test_a_whole_reset_keeps_the_class_and_forgets_progress(room):

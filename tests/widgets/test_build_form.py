@@ -159,7 +159,7 @@ def test_failed_build_shows_failed_with_its_reason(session, sandbox):
     assert row.status_text.value.startswith("failed: ") and row.reason in row.status_text.value
     assert "failed" in row.reason
     assert distinct(recorded[0]["bar_style"].values) == ["info", "danger"]
-    assert watch.failed == watch.jobs and not watch.succeeded
+    assert watch.failed_jobs == watch.jobs and not watch.succeeded
     assert watch.board.summary.value == "1 of 1 done (1 failed)"
     assert session.servers().empty  # a failed build removes the half-made server
 

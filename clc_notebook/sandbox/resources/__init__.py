@@ -16,15 +16,21 @@ from typing import Any
 from ..context import Context
 from ..registry import effects_of
 from .accounts import Accounts
+from .alert_policies import AlertPolicies
+from .anti_affinity import AntiAffinityPolicies
+from .autoscale_policies import AutoscalePolicies
 from .billing import Billing
 from .cross_dc_firewall_policies import CrossDcFirewallPolicies
 from .datacenters import Datacenters
+from .experimental_operations import ExperimentalOperations
 from .firewall_policies import FirewallPolicies
 from .groups import Groups
 from .jobs import Jobs
 from .load_balancers import LoadBalancers
+from .networks import Networks
 from .operations import Operations
 from .public_ips import PublicIps
+from .secondary_nics import SecondaryNics
 from .servers import Servers
 from .statistics import Statistics
 
@@ -41,6 +47,12 @@ RESOURCES: list[type] = [
     FirewallPolicies,
     CrossDcFirewallPolicies,
     Jobs,
+    ExperimentalOperations,
+    Networks,
+    SecondaryNics,
+    AntiAffinityPolicies,
+    AlertPolicies,
+    AutoscalePolicies,
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from ..clock import FINAL
 from ..context import Context
 from ..errors import NotFound
@@ -24,11 +26,16 @@ class Jobs:
             job = tx.db.execute("SELECT * FROM jobs WHERE id=?", (call.path["job"].lower(),)).fetchone()
             if job is None or job["alias"] != tx.alias:
                 raise NotFound()
-            if job["settled"]:
-                return {"status": job["outcome"]}
-            polls = job["polls"] + 1
-            tx.db.execute("UPDATE jobs SET polls=? WHERE id=?", (polls, job["id"]))
-            status = self.ctx.clock.status(job["created"], job["duration"], polls, job["outcome"])
-            if status in FINAL:
-                self.ctx.jobs.settle(tx.db, job)
-            return {"status": status}
+            return {"status": self.read(tx.db, job)}
+
+    def read(self, db: sqlite3.Connection, job: sqlite3.Row) -> str:
+        """One status read of a job row (also for other status routes, e.g. v2-experimental operations):
+        counts as a poll, settles the job when it reaches its end; returns the status."""
+        if job["settled"]:
+            return str(job["outcome"])
+        polls = job["polls"] + 1
+        db.execute("UPDATE jobs SET polls=? WHERE id=?", (polls, job["id"]))
+        status = self.ctx.clock.status(job["created"], job["duration"], polls, job["outcome"])
+        if status in FINAL:
+            self.ctx.jobs.settle(db, job)
+        return status

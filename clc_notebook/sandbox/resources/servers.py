@@ -14,7 +14,7 @@ import re
 import secrets
 import sqlite3
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -63,6 +63,21 @@ class ServerExtras:
     links: list[dict] = field(default_factory=list)  # links appended while the server is active
 
 
+@dataclass(frozen=True)
+class NewServer:
+    """What a create hook sees of a server being validated (`dc` is None when its group is not valid)."""
+
+    alias: str
+    dc: str | None
+    type: str  # standard, hyperscale (or bareMetal, refused)
+
+
+# A create hook checks the Create Server fields it owns (adding problems to `errors`) and may return a
+# finisher, run with the new server's id in the same transaction once the server row exists.
+Finisher = Callable[[sqlite3.Connection, str], None]
+CreateHook = Callable[[sqlite3.Connection, NewServer, Body, Errors], Finisher | None]
+
+
 class ServerAddOn(Protocol):
     """A resource attached to servers (public IPs); registered with `Servers.add_on`."""
 
@@ -86,11 +101,16 @@ class Servers:
         self.groups = groups
         self.add_ons: list[ServerAddOn] = []
         self._encoded = EncodedCache(ENCODED_CACHE_BYTES)
+        self.create_hooks: list[CreateHook] = []
         groups.add_members(self)
 
     def add_on(self, add_on: ServerAddOn) -> None:
         """Attach a resource to servers (called by that resource)."""
         self.add_ons.append(add_on)
+
+    def on_create(self, hook: CreateHook) -> None:
+        """Let a resource check (and then store) Create Server fields of its own, e.g. a policy id."""
+        self.create_hooks.append(hook)
 
     # --- what other resources ask of servers --------------------------------------------------------
 
@@ -342,6 +362,8 @@ class Servers:
                     network = db.execute(
                         "SELECT * FROM networks WHERE dc=? AND alias=? ORDER BY name LIMIT 1", (group["dc"], a)
                     ).fetchone()
+                    if network is None:
+                        errors.add("networkId", f"The data center {group['dc'].upper()} has no network to deploy on.")
             ip = as_str(body.get("ipAddress"), "ipAddress", errors, max_len=64)
             if ip:
                 if not is_ipv4(ip):
@@ -380,6 +402,8 @@ class Servers:
                 custom_fields.check(db, [], "customFields", errors)
             if body.has("ttl"):
                 _check_ttl(body.get("ttl"), tx.now(), errors)
+            draft = NewServer(a, group["dc"] if group is not None else None, stype)
+            finishers = [f for hook in self.create_hooks if (f := hook(db, draft, body, errors)) is not None]
             errors.raise_if_any()
             # every problem was reported above, so these are known
             assert name and group is not None and template is not None and network is not None
@@ -433,6 +457,8 @@ class Servers:
                     tx.who.username,
                 ),
             )
+            for finish in finishers:
+                finish(db, sid)
             job = tx.queue("create", dc, sid)
             return Reply(
                 202,
@@ -738,6 +764,7 @@ def server(row: sqlite3.Row, alias: str, extras: list[ServerExtras], custom_fiel
         archived = status == "archived"
         details = {
             "ipAddresses": _ip_addresses(row["ip"], [item for e in extras for item in e.ip_addresses]),
+            "secondaryIPAddresses": [],  # the addresses of secondary network adapters (an add-on's)
             "alertPolicies": [],
             "cpu": 0 if archived else row["cpu"],
             "diskCount": len(disks),
