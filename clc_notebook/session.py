@@ -437,7 +437,7 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
         password: str | None = None,
         description: str = "",
         server_type: str = "standard",
-        storage_type: str = "standard",
+        storage_type: str | None = None,
         managed_os: bool = False,
         **more,
     ) -> Job:
@@ -445,7 +445,8 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
 
         `group_id` is a group's id, name or path (see resolve_group); ``network=`` a network's id or
         name (in the group's data center), ``anti_affinity_policy_id=`` a policy's id or name
-        (hyperscale servers). `more` adds other Create Server fields (``primary_dns=``,
+        (hyperscale servers). `storage_type` defaults to the one the server type takes (``hyperscale``
+        for a hyperscale server, else ``standard``). `more` adds other Create Server fields (``primary_dns=``,
         ``additional_disks=``, ``ttl=``, ...; snake_case or the API's camelCase). Raises ValidationError (400, with the fields),
         OperationError if the API did not queue it. If the answer is lost on the way back, the
         server is looked up in the target group rather than created twice: the Job then follows
@@ -461,7 +462,7 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
             "sourceServerId": template,
             "isManagedOS": bool(managed_os),
             "type": server_type,
-            "storageType": storage_type,
+            "storageType": storage_type or ("hyperscale" if server_type == "hyperscale" else "standard"),
             "cpu": _whole(cpu, "cpu"),
             "memoryGB": _whole(memory_gb, "memoryGB"),
         }

@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, default="time", help="job clock: scaled seconds or status reads")
     p.add_argument("--speed", type=_positive_float, default=1.0, help="time mode: divide job durations by X")
     p.add_argument("--polls-per-step", type=_positive_int, default=1, help="polls mode: reads per status step")
+    p.add_argument("--clock-start", metavar="ISO", help="a new state's clock starts at this UTC date-time (then runs)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fault injection RNG")
     p.add_argument("--token-ttl", type=_positive_float, default=14 * 24 * 3600, help="token lifetime in seconds")
     p.add_argument("--datacenters", type=_positive_int, default=3, help="data centers in the account (default 3)")
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             mode=args.mode,
             speed=args.speed,
             polls_per_step=args.polls_per_step,
+            clock_start=args.clock_start,
             seed=args.seed,
             token_ttl=args.token_ttl,
             faults=faults,

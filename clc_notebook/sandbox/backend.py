@@ -21,7 +21,7 @@ from .resources import build
 from .resources.accounts import Accounts
 from .store import Store
 
-CLOCK_OFFSET = "clock_offset"  # `meta` key: seconds added by PUT /sandbox/clock {advance}
+CLOCK_OFFSET = "clock_offset"  # `meta` key: seconds added by clock_start and PUT /sandbox/clock {advance}
 
 
 class Backend:
@@ -36,6 +36,7 @@ class Backend:
         datacenters: int = 3,
         servers: int = 0,
         groups: int = 0,
+        clock_start: float | None = None,
     ) -> None:
         self.store, self.clock, self.faults = store, clock, faults
         self.ctx = Context(store, clock, faults, Settings(token_ttl=float(token_ttl)))
@@ -51,8 +52,12 @@ class Backend:
             if row is not None:
                 clock.restore(float(row[0]))
         if store.is_empty():
+            # like the sizes, a start time applies to a new state only: a restart keeps its "now"
+            if clock_start is not None:
+                clock.set_now(clock_start)
             with store.transaction() as db:
                 self._seed(db, self.sizes)
+                self._save_clock_offset(db)
 
     def _seed(self, db: sqlite3.Connection, sizes: dict[str, int]) -> None:
         """The tutorial's account (+ synthetic sizes), then what resources with a `seed(db)` or a

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 MODES = ("time", "polls")
@@ -29,6 +30,36 @@ DURATIONS = {
 
 NOT_STARTED, EXECUTING = "notStarted", "executing"
 FINAL = ("succeeded", "failed")
+
+
+# the years a start time may fall in (catches a mistyped year, such as 0204, early)
+EARLIEST_START, LATEST_START = datetime(2000, 1, 1, tzinfo=timezone.utc), datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
+def start_moment(value: str | datetime) -> float:
+    """Epoch seconds of a clock start (an ISO date-time string or a datetime; UTC unless it says
+    otherwise). Raises ValueError naming `clock_start` and the rule."""
+    rule = "clock_start: must be an ISO date-time between 2000 and 2099, such as 2024-06-03T08:00:00Z"
+    moment = value
+    if isinstance(value, str):
+        try:  # Python 3.10's fromisoformat does not read a trailing "Z"
+            moment = datetime.fromisoformat(value.strip().removesuffix("Z").removesuffix("z"))
+        except ValueError:
+            raise ValueError(f"{rule}; got {value!r}") from None
+    if not isinstance(moment, datetime):
+        raise ValueError(f"{rule}; got {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if not EARLIEST_START <= moment < LATEST_START:
+        raise ValueError(f"{rule}; got {value!r}")
+    return moment.timestamp()
+
+
+def advance_seconds(value: Any) -> float:
+    """The seconds of a clock advance (a number from 0 to 10**9); raises ValueError naming `advance`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 10**9:
+        raise ValueError("advance: must be a number of seconds >= 0")
+    return float(value)
 
 
 @dataclass
@@ -90,9 +121,17 @@ class JobClock:
             self._offset += float(seconds)
             return self._offset
 
+    def set_now(self, moment: float) -> float:
+        """Set the offset so that now() reads `moment` (epoch seconds) from here on, time still running.
+
+        Returns the total offset (``Backend`` persists it, as for advance())."""
+        with self._lock:
+            self._offset = float(moment) - self._now()
+            return self._offset
+
     @property
     def offset(self) -> float:
-        """Seconds added to the real time by advance() so far."""
+        """Seconds added to the real time by set_now() and advance() so far."""
         return self._offset
 
     def restore(self, offset: float) -> None:

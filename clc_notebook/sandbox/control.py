@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import Backend
-from .clock import JobClock
+from .clock import JobClock, advance_seconds
 from .errors import BadRequest
 from .faults import FaultConfigError, Faults
 from .handling import Call
@@ -82,11 +82,7 @@ class ControlPlane:
         if unknown:
             raise BadRequest(f"Unknown clock field(s): {', '.join(sorted(unknown))}.")
         try:
-            seconds = 0.0
-            if "advance" in body:
-                seconds = body["advance"]
-                if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 <= seconds < 10**9:
-                    raise ValueError("advance: must be a number of seconds >= 0")
+            seconds = advance_seconds(body["advance"]) if "advance" in body else 0.0
             with self.backend.store.transaction() as db:  # settle what time mode owes before switching
                 self.backend.tick(db)
             self.clock.configure(body.get("mode"), body.get("speed"), body.get("polls_per_step"))

@@ -23,6 +23,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import uvicorn
@@ -30,7 +31,7 @@ import uvicorn
 from . import fixtures
 from .backend import Backend
 from .classroom import MAX_TRAINEES, Classroom
-from .clock import JobClock
+from .clock import JobClock, advance_seconds, start_moment
 from .faults import FaultConfigError, Faults
 from .routes import build_app
 from .store import Store
@@ -147,6 +148,7 @@ class Sandbox:
         mode: str = "time",
         speed: float = 1.0,
         polls_per_step: int = 1,
+        clock_start: str | datetime | None = None,
         seed: int = 0,
         token_ttl: float = 14 * 24 * 3600,
         faults: dict | None = None,
@@ -180,6 +182,7 @@ class Sandbox:
         self.classroom: Classroom | None = None  # set by start() in classroom mode
         self.host, self.port, self.state = host, port, state
         self.clock = JobClock(mode=mode, speed=speed, polls_per_step=polls_per_step)
+        self.clock_start = None if clock_start is None else start_moment(clock_start)
         try:
             self.faults = Faults(faults, seed=seed)
         except FaultConfigError as exc:
@@ -215,7 +218,9 @@ class Sandbox:
 
     def _prepare(self) -> Any:
         self.store = Store(self.state)  # ValueError naming `state` if the file is unusable
-        self.backend = Backend(self.store, self.clock, self.faults, token_ttl=self.token_ttl, **self.sizes)
+        self.backend = Backend(
+            self.store, self.clock, self.faults, token_ttl=self.token_ttl, clock_start=self.clock_start, **self.sizes
+        )
         self.classroom = None
         if self.trainees or Classroom.held_by(self.backend):  # a class in the state file stays a class
             try:
@@ -360,12 +365,23 @@ class Sandbox:
         except FaultConfigError as exc:
             raise ValueError(str(exc)) from None
 
-    def set_clock(self, mode: str | None = None, speed: float | None = None, polls_per_step: int | None = None) -> dict:
-        """Change the job clock; returns the new settings. Raises ValueError naming a bad field."""
+    def set_clock(
+        self,
+        mode: str | None = None,
+        speed: float | None = None,
+        polls_per_step: int | None = None,
+        advance: float | None = None,
+    ) -> dict:
+        """Change the job clock and, with `advance` (seconds), move the sandbox's "now" forward, as
+        `PUT /sandbox/clock` does; returns the new settings. Raises ValueError naming a bad field."""
         backend = self._need_backend()
+        seconds = 0.0 if advance is None else advance_seconds(advance)
         with backend.store.transaction() as db:
             backend.tick(db)
-        return self.clock.configure(mode, speed, polls_per_step).as_dict()
+        settings = self.clock.configure(mode, speed, polls_per_step).as_dict()
+        if seconds:
+            backend.advance_clock(seconds)
+        return settings
 
     def reset(self, servers: int | None = None, groups: int | None = None, datacenters: int | None = None) -> dict:
         """Back to the seeded account; returns the sizes used."""

@@ -53,6 +53,27 @@ def test_a_hyperscale_server_joins_a_policy_by_name(s, default_group):
     assert err.value.status == 400
 
 
+def test_a_hyperscale_server_gets_hyperscale_storage_unless_told_otherwise(s, default_group):
+    """Hyperscale servers only take hyperscale storage (the API refuses anything else), so the client's
+    default storage follows the server type, as the API's own default does."""
+    hyperscale = s.create_server(
+        name="hs", group_id=default_group, template=TEMPLATE, server_type="hyperscale", cpu=1, memory_gb=1
+    )
+    standard = s.create_server(name="std", group_id=default_group, template=TEMPLATE, cpu=1, memory_gb=1)
+    clc.JobSet([hyperscale, standard]).wait(timeout=30)
+    assert hyperscale.server()["storageType"] == "hyperscale" and standard.server()["storageType"] == "standard"
+    with pytest.raises(clc.ValidationError) as err:  # an explicit mismatch still goes to the API, which says no
+        s.create_server(
+            name="hs",
+            group_id=default_group,
+            template=TEMPLATE,
+            server_type="hyperscale",
+            storage_type="standard",
+            cpu=1,
+        )
+    assert "body.storageType" in err.value.model_state
+
+
 def test_policy_problems_at_create_time_name_the_field(s, default_group):
     policy = s.create_anti_affinity_policy("Web spread")
     posts = len(s.history[s.history["method"] == "POST"])

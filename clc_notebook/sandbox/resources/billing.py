@@ -37,12 +37,13 @@ class Billing:
             db = tx.db
             top = self.groups.find(db, tx.alias, call.path["group"])
             now = tx.now()
-            month_hours = max(1.0, (now - _month_start(now)) / 3600.0)
+            month_start = _month_start(now)
             out = {}
             for g in self.groups.subtree_ids(db, top["id"]):
                 name = db.execute("SELECT name FROM groups WHERE id=?", (g,)).fetchone()["name"]
                 servers = {
-                    s["id"]: _server_costs(s, month_hours)
+                    # month to date: the hours this month the server has existed, not the month's hours
+                    s["id"]: _server_costs(s, max(0.0, now - max(month_start, s["created"])) / 3600.0)
                     for s in db.execute("SELECT * FROM servers WHERE group_id=? ORDER BY id", (g,))
                 }
                 out[g] = {"name": name, "servers": servers}
@@ -67,6 +68,7 @@ def _month_start(ts: float) -> float:
 
 
 def _server_costs(row: sqlite3.Row, month_hours: float) -> dict:
+    """The API's cost figures of one server; `month_hours`: the hours of this month it has existed."""
     storage = sum(d["sizeGB"] for d in json.loads(row["disks"]))
     if row["status"] == "archived":
         hourly = storage * PRICES["archiveGB"]
