@@ -12,7 +12,7 @@ PORT   ?= 8888
 # spends its time on what the lab needs, not on compiling the test tools' files
 PIP_INSTALL = $(PY) -m pip install -qq --no-compile --disable-pip-version-check
 
-.PHONY: setup setup-lab lab test lint dashboard sandbox bench soak chromium curl clean
+.PHONY: setup setup-lab lab test lint dashboard classroom sandbox bench soak chromium curl clean
 
 # The venv is made once; each install step below runs again only when pyproject.toml changes.
 $(PY):
@@ -65,6 +65,18 @@ DASHBOARD_PORT ?= 8866
 dashboard: setup-lab
 	$(VENV)/bin/voila dashboard/build-servers.ipynb --Voila.ip=$(HOST) \
 	  --port=$(DASHBOARD_PORT) --no-browser
+
+## make classroom: a sandbox for a class (TRAINEES accounts; roster, state and logs in CLASSROOM_DIR) and the
+## instructor's board on http://127.0.0.1:BOARD_PORT/ (Voila). Trainees on other machines: HOST=0.0.0.0
+## CLASSROOM_FLAGS=--allow-remote. docs/classroom.md says more.
+TRAINEES ?= 10
+CLASSROOM_DIR ?= classroom
+CLASSROOM_PORT ?= 8080
+BOARD_PORT ?= 8867
+CLASSROOM_FLAGS ?=
+classroom: setup-lab
+	$(PY) dashboard/classroom.py --trainees $(TRAINEES) --dir $(CLASSROOM_DIR) --host $(HOST) \
+	  --port $(CLASSROOM_PORT) --board-port $(BOARD_PORT) $(CLASSROOM_FLAGS)
 
 ## make sandbox: the emulator alone, for curl or another client.
 sandbox: setup-lab

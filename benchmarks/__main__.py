@@ -1,4 +1,5 @@
-"""`make bench`: clc_notebook against the official clc-sdk 2.51, on the sandbox over loopback.
+"""`make bench`: clc_notebook against the official clc-sdk 2.51, on the sandbox over loopback; then a class of
+100 trainees on one sandbox and the detailed group read against a bare endpoint (classroom_bench.py).
 
 Writes benchmarks/RESULTS.md. Every figure comes from this one run; comparisons are ratios
 against the SDK measured in the same run on the same sandbox. Requests are counted by the sandbox
@@ -22,7 +23,7 @@ import clc_notebook as clc
 from clc_notebook.config import Settings
 from clc_notebook.sandbox import Sandbox
 
-from . import frames_bench
+from . import classroom_bench, frames_bench
 
 HERE = Path(__file__).resolve().parent
 SDK_VENV = HERE / ".sdk-venv"
@@ -265,7 +266,8 @@ def main() -> int:
     conv = frames_bench.run()
     for row in conv:
         print(f"bench: frames {row}", flush=True)
-    text = report(inv, builds, conv, sdk_note, time.perf_counter() - started)
+    classroom = classroom_bench.run()  # sections 4 and 5: a class of 100, the detailed group read
+    text = report(inv, builds, conv, sdk_note, time.perf_counter() - started) + "\n" + classroom
     (HERE / "RESULTS.md").write_text(text)
     print(f"bench: wrote {HERE / 'RESULTS.md'}")
     return 0

@@ -8,6 +8,9 @@
 - `sb`: the same sandbox (the client tests' name for it).
 - `api`: a `sandbox_api.Api` logged in to it (raw `requests`, no client code).
 - `control`: `control(method, path, json=None)` calls its control plane over HTTP (`/sandbox/<path>`).
+- `classroom`: a classroom sandbox (3 trainees, started once per run, reset through its instructor's
+  control plane before each test using it) as a `sandbox_api.Classroom` (roster rows, `api(row)`,
+  `board()`).
 - `new_sandbox`: `new_sandbox(**options)` starts a sandbox of the test's own, stopped afterwards, for
   tests that need other options, a process-like lifecycle, or that would disturb the shared one (work
   left in flight after the test, a state file, module-wide state).
@@ -20,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from sandbox_api import Api, call_control, reset_sandbox
+from sandbox_api import Api, Classroom, call_control, reset_sandbox
 
 from clc_notebook.sandbox import Sandbox
 
@@ -60,6 +63,23 @@ def api(sandbox: Sandbox) -> Api:
 def control(sandbox: Sandbox) -> Callable:
     """control(method, path, json=None): the shared sandbox's control plane; returns the parsed answer."""
     return lambda method, path, json=None: call_control(sandbox, method, path, json)
+
+
+@pytest.fixture(scope="session")
+def classroom_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One classroom sandbox for the run (polls mode, 3 trainees and an instructor; roster in a temp dir)."""
+    roster = tmp_path_factory.mktemp("classroom") / "roster.csv"
+    with Sandbox(mode="polls", trainees=3, roster=str(roster)) as sb:
+        yield sb
+
+
+@pytest.fixture
+def classroom(classroom_sandbox: Sandbox) -> Classroom:
+    """The classroom sandbox reset (every account seeded again, progress forgotten, no faults, polls
+    mode) and its roster, as a `sandbox_api.Classroom`."""
+    room = Classroom(classroom_sandbox)
+    room.reset()
+    return room
 
 
 @pytest.fixture

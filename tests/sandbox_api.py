@@ -12,8 +12,10 @@ and the `reliability` package.
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -321,3 +323,49 @@ def claim_network(api: Api, dc: str = "WA1") -> dict:
     done = api.ok_json("GET", accepted["uri"])
     href = next(link["href"] for link in done["summary"]["links"] if link["rel"] == "network")
     return api.ok_json("GET", href)
+
+
+# --- a classroom sandbox ------------------------------------------------------------------------------
+
+
+def read_roster(path: str | Path) -> list[dict]:
+    """The rows of a classroom roster CSV (role, username, password, alias), in file order."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class Classroom:
+    """A classroom sandbox (`Sandbox(trainees=N, roster=...)`) and its roster, over raw HTTP."""
+
+    def __init__(self, sb: Any) -> None:
+        self.sb = sb
+        self.url = sb.url
+        self.seats = read_roster(sb.roster)
+        self.instructor = next(row for row in self.seats if row["role"] == "instructor")
+        self.trainees = [row for row in self.seats if row["role"] == "trainee"]
+
+    def api(self, row: dict) -> Api:
+        """An `Api` logged in as one seat of the roster."""
+        return Api(self.sb, row["username"], row["password"])
+
+    def control(self) -> Api:
+        """The instructor's `Api` (the control plane of a classroom needs the instructor's token)."""
+        return self.api(self.instructor)
+
+    def reset(self) -> None:
+        """Every account seeded again, progress forgotten, no faults, polls mode (the instructor's calls)."""
+        api = self.control()
+        for method, path, body in (
+            ("PUT", "/sandbox/faults", {}),
+            ("PUT", "/sandbox/clock", {"mode": "polls", "speed": 1.0, "polls_per_step": 1}),
+            ("POST", "/sandbox/reset", None),
+        ):
+            r = api.request(method, path, json=body)
+            assert r.status_code == 200, (path, r.status_code, r.text)
+
+    def board(self) -> dict[str, dict]:
+        """GET /sandbox/classroom's trainees by username."""
+        return {t["username"]: t for t in self.control().ok_json("GET", "/sandbox/classroom")["trainees"]}
+
+    def steps_done(self, username: str) -> list[str]:
+        return [step for step, done in self.board()[username]["steps"].items() if done]

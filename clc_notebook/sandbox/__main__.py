@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-failure-rate", type=_rate, default=0.0, help="share of jobs that end failed")
     p.add_argument("--faults", metavar="JSON", help="a full fault config as JSON (overrides the flags above)")
     p.add_argument("--no-control-plane", action="store_true", help="do not serve /sandbox/*")
+    p.add_argument(
+        "--trainees",
+        type=_count,
+        default=0,
+        help="classroom: N trainee accounts (and an instructor), each with its own alias; needs --roster",
+    )
+    p.add_argument("--roster", metavar="FILE", help="classroom: CSV to write role,username,password,alias to")
     p.add_argument("--quiet", action="store_true", help="do not log requests")
     return p
 
@@ -148,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             control_plane=not args.no_control_plane,
             log_requests=not args.quiet,
             allow_remote=args.allow_remote,
+            trainees=args.trainees,
+            roster=args.roster,
         )
     except (ValueError, json.JSONDecodeError) as exc:
         print(f"clc-sandbox: {exc}", file=sys.stderr)
@@ -177,6 +186,14 @@ def _serve(sandbox: Sandbox, args: argparse.Namespace, stop_requested: threading
             file=sys.stderr,
             flush=True,
         )
+        if sandbox.classroom is not None:
+            where = f"; roster (the only copy of the passwords) in {args.roster}" if args.roster else ""
+            print(
+                f"clc-sandbox: classroom of {len(sandbox.classroom.trainees)} trainees and an instructor "
+                f"({sandbox.classroom.instructor.username}){where}; the control plane needs the instructor's token",
+                file=sys.stderr,
+                flush=True,
+            )
         # Event.wait, not Thread.join: the signal handlers only set the event, so the server thread is
         # never seen as stopped while uvicorn is still shutting down
         while sandbox.running and not stop_requested.wait(0.5):

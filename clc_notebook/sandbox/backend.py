@@ -9,6 +9,7 @@ ledger and token expiry that the control plane and `Sandbox` use.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from . import fixtures
@@ -43,6 +44,9 @@ class Backend:
         self.resources: dict[str, Any] = build(self.ctx)
         self.accounts: Accounts = self.resources[Accounts.name]
         self.sizes = {"datacenters": datacenters, "servers": servers, "groups": groups}
+        # called inside the transaction of every (re)seed, after the tutorial's account (the classroom
+        # seeds its accounts again there)
+        self.after_seed: list[Callable[[sqlite3.Connection], None]] = []
         with store.transaction() as db:
             # the clock's advance() offset lives in the state file: a restart keeps "now"
             row = db.execute("SELECT value FROM meta WHERE key=?", (CLOCK_OFFSET,)).fetchone()
@@ -57,12 +61,46 @@ class Backend:
                 self._save_clock_offset(db)
 
     def _seed(self, db: sqlite3.Connection, sizes: dict[str, int]) -> None:
-        """The tutorial's account (+ synthetic sizes), then what resources with a `seed(db)` add."""
+        """The tutorial's account (+ synthetic sizes), then what resources with a `seed(db)` or a
+        `seed_account(db, alias)` add, then the `after_seed` hooks."""
         fixtures.seed(db, self.clock.now(), **sizes)
         for resource in self.resources.values():
             seed = getattr(resource, "seed", None)
             if seed is not None:
                 seed(db)
+        self._seed_resources_of(db, fixtures.ALIAS)
+        for hook in self.after_seed:
+            hook(db)
+
+    def _seed_resources_of(self, db: sqlite3.Connection, alias: str) -> None:
+        for resource in self.resources.values():
+            seed_account = getattr(resource, "seed_account", None)
+            if seed_account is not None:
+                seed_account(db, alias)
+
+    def seed_account(self, db: sqlite3.Connection, account: fixtures.Account) -> None:
+        """Add one more account, seeded like the tutorial's (its own ids), inside `db`'s transaction."""
+        fixtures.seed_account(db, self.clock.now(), account)
+        self._seed_resources_of(db, account.alias)
+
+    def drop_account(self, db: sqlite3.Connection, alias: str) -> None:
+        """Remove everything of one account (its user too; tokens stay) inside `db`'s transaction:
+        its servers through the servers resource (so add-ons drop what hangs on them), then every row
+        keyed by its alias in the tables a reset empties, and its server-name counters. A resource whose
+        rows hang on the account's rows without an alias of their own drops them in `drop_account(db, alias)`."""
+        servers = self.resources["servers"]
+        for (sid,) in db.execute("SELECT id FROM servers WHERE alias=?", (alias,)).fetchall():
+            servers.drop(db, sid)
+        for resource in self.resources.values():
+            drop = getattr(resource, "drop_account", None)
+            if drop is not None:
+                drop(db, alias)
+        for table in self.store.reset_tables():
+            if any(column["name"] == "alias" for column in db.execute(f"PRAGMA table_info({table})")):
+                db.execute(f"DELETE FROM {table} WHERE alias=?", (alias,))
+        for (dc,) in db.execute("SELECT id FROM datacenters").fetchall():
+            prefix = f"{dc}{alias}".upper()  # names are DC + ALIAS + NAME: the account's own counters
+            db.execute("DELETE FROM name_counters WHERE substr(prefix, 1, ?)=?", (len(prefix), prefix))
 
     def authenticate(self, authorization: str | None) -> Principal:
         """Who holds the bearer token of an Authorization header; 401 when missing, invalid or expired."""

@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import json
 import sqlite3
+from dataclasses import dataclass, field
 
 USERNAME, PASSWORD, ALIAS, LOCATION = "demouser1", "mypassword", "ALIAS", "WA1"
 ROLES = ["AccountAdmin"]
@@ -150,11 +151,33 @@ def datacenter_list(count: int) -> list[tuple[str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class Account:
+    """One account and its one user: the tutorial's, or a classroom seat's (password kept out of reprs)."""
+
+    username: str
+    password: str = field(repr=False)
+    alias: str
+    location: str = LOCATION
+    roles: tuple[str, ...] = tuple(ROLES)
+
+
+TUTORIAL = Account(USERNAME, PASSWORD, ALIAS, LOCATION)
+
+
 def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int = 0, groups: int = 0) -> None:
-    """Write the tutorial's account (+ synthetic groups/servers) into `db` (inside a transaction)."""
+    """Write the catalog and the tutorial's account (+ synthetic groups/servers) into `db` (inside a
+    transaction)."""
+    seed_catalog(db, datacenters)
+    dc_info = seed_account(db, now, TUTORIAL)
+    if groups or servers:
+        dcs = [(r["id"], r["name"]) for r in db.execute("SELECT id, name FROM datacenters ORDER BY position")]
+        _synthetic(db, now, ALIAS, dcs, dc_info, int(servers), int(groups))
+
+
+def seed_catalog(db: sqlite3.Connection, datacenters: int = 3) -> None:
+    """What every account shares: templates, custom field definitions and the data centers."""
     datacenters = max(1, int(datacenters))
-    alias = ALIAS
-    db.execute("INSERT INTO users VALUES (?,?,?,?,?)", (USERNAME, PASSWORD, alias, LOCATION, json.dumps(ROLES)))
     for pos, (name, os_type, os_name, desc, storage, windows) in enumerate(TEMPLATES):
         db.execute(
             "INSERT INTO templates VALUES (?,?,?,?,?,?,?,?)",
@@ -164,13 +187,36 @@ def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int 
         db.execute(
             "INSERT INTO custom_fields VALUES (?,?,?,?,?,?)", (fid, name, int(required), kind, json.dumps(options), pos)
         )
+    for pos, (dc, dc_name) in enumerate(datacenter_list(datacenters)):
+        # root_group_id: the tutorial account's root (every account's own is its group without a parent)
+        root = WA1_ROOT if dc == "wa1" else hex_id(ALIAS, dc, "root")
+        db.execute("INSERT INTO datacenters VALUES (?,?,?,?)", (dc, dc_name, root, pos))
+
+
+def seed_account(db: sqlite3.Connection, now: float, account: Account) -> dict:
+    """Write one account: its user, and in every data center of the catalog its network and its
+    group tree (root, Archive, Default Group, Templates). The tutorial's account keeps the tutorial's
+    ids in WA1; every other id is derived from the alias, so the same account always gets the same
+    ids. Returns, by data center, what the synthetic generator needs (root, default, network, ...)."""
+    alias = account.alias
+    db.execute(
+        "INSERT INTO users VALUES (?,?,?,?,?)",
+        (account.username, account.password, alias, account.location, json.dumps(list(account.roles))),
+    )
     group_rows = []
-    dcs = datacenter_list(datacenters)
     dc_info = {}
-    for pos, (dc, dc_name) in enumerate(dcs):
+    for pos, dc in enumerate(r["id"] for r in db.execute("SELECT id FROM datacenters ORDER BY position").fetchall()):
         if dc == "wa1":
-            root, default, archive, templates = WA1_ROOT, WA1_DEFAULT, WA1_ARCHIVE, WA1_TEMPLATES
-            network, cidr, next_host = WA1_NETWORK, "10.20.0.0/16", 30 * 256 + 40
+            # every account's WA1 looks like the tutorial's (same names, network and first address)
+            if alias == ALIAS:
+                root, default, archive, templates = WA1_ROOT, WA1_DEFAULT, WA1_ARCHIVE, WA1_TEMPLATES
+                network = WA1_NETWORK
+            else:
+                root, default, archive, templates = (
+                    hex_id(alias, dc, n) for n in ("root", "default", "archive", "templates")
+                )
+                network = hex_id(alias, dc, "network")
+            cidr, next_host = "10.20.0.0/16", 30 * 256 + 40
             net_name = "My Network"
         else:
             root, default, archive, templates = (
@@ -182,10 +228,9 @@ def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int 
             next_host = 12
         net = ipaddress.IPv4Network(cidr)
         db.execute(
-            "INSERT INTO networks VALUES (?,?,?,?,?,?)",
-            (network, dc, net_name, cidr, str(net.network_address + 1), next_host),
+            "INSERT INTO networks (id, dc, name, cidr, gateway, next_host, alias) VALUES (?,?,?,?,?,?,?)",
+            (network, dc, net_name, cidr, str(net.network_address + 1), next_host, alias),
         )
-        db.execute("INSERT INTO datacenters VALUES (?,?,?,?)", (dc, dc_name, root, pos))
         hw = f"{dc.upper()} Hardware"
         group_rows += [
             (root, alias, dc, None, hw, hw, "default"),
@@ -198,10 +243,9 @@ def seed(db: sqlite3.Connection, now: float, datacenters: int = 3, servers: int 
     db.executemany(
         "INSERT INTO groups (id, alias, dc, parent_id, name, description, type, status, permanent, created,"
         " created_by, modified, modified_by) VALUES (?,?,?,?,?,?,?,'active',1,?,?,?,?)",
-        [r + (now, CREATED_BY, now, CREATED_BY) for r in group_rows],
+        [r + (now, account.username, now, account.username) for r in group_rows],
     )
-    if groups or servers:
-        _synthetic(db, now, alias, dcs, dc_info, int(servers), int(groups))
+    return dc_info
 
 
 def _synthetic(

@@ -18,11 +18,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .backend import Backend
+from .classroom import Classroom
 from .clock import JobClock
 from .control import ControlPlane
 from .errors import NOT_FOUND_MESSAGE
 from .faults import FaultMiddleware, Faults
-from .handling import Authenticate, Handler, endpoint, json_response
+from .handling import Authenticate, Handler, Observer, endpoint, json_response
 from .registry import RouteSpec, route_specs, routes_of
 from .resources import RESOURCES
 
@@ -32,17 +33,28 @@ log = logging.getLogger("clc_notebook.sandbox")
 API_ROUTES: list[RouteSpec] = route_specs(RESOURCES)
 
 
-def starlette_routes(owners: Iterable[object], authenticate: Authenticate) -> list[Route]:
+def starlette_routes(
+    owners: Iterable[object],
+    authenticate: Authenticate,
+    observe: Observer | None = None,
+    *,
+    everyone_authenticates: bool = False,
+) -> list[Route]:
     """One Starlette route per path template over the `@route`s of these objects (so a 405's Allow
-    header lists every method of the path); raises ValueError for a method and path declared twice."""
+    header lists every method of the path); raises ValueError for a method and path declared twice.
+    `observe` hears of every answered request; `everyone_authenticates` makes even the `auth=False`
+    routes need a token (the control plane of a classroom)."""
     by_path: dict[str, dict[str, Handler]] = {}
     for owner in owners:
         for attribute, mark in routes_of(type(owner)):
             handlers = by_path.setdefault(mark.path, {})
             if mark.method in handlers:
                 raise ValueError(f"{mark.method} {mark.path} is declared twice")
-            handlers[mark.method] = Handler(getattr(owner, attribute), mark.auth, mark.body)
-    return [Route(path, endpoint(handlers, authenticate), methods=list(handlers)) for path, handlers in by_path.items()]
+            handlers[mark.method] = Handler(getattr(owner, attribute), mark.auth or everyone_authenticates, mark.body)
+    return [
+        Route(path, endpoint(handlers, authenticate, path, observe), methods=list(handlers))
+        for path, handlers in by_path.items()
+    ]
 
 
 # --- application -----------------------------------------------------------------------------------------
@@ -118,12 +130,20 @@ def build_app(
     control_plane: bool = True,
     log_requests: bool = False,
     version: str = "0",
+    classroom: Classroom | None = None,
 ) -> Any:
-    """The ASGI app: API routes, optional control plane, fault injection and request log around them."""
-    owners: list[object] = list(backend.resources.values())
+    """The ASGI app: API routes, optional control plane, fault injection and request log around them.
+    With a `classroom`, it observes the API's requests (the trainees' progress), serves its routes,
+    and the whole control plane needs the instructor's token."""
+    observe: Observer | None = classroom.observe if classroom is not None else None
+    routes = starlette_routes(backend.resources.values(), backend.authenticate, observe)
     if control_plane:
-        owners.append(ControlPlane(backend, clock, faults, version))
-    routes = starlette_routes(owners, backend.authenticate)
+        control: list[object] = [ControlPlane(backend, clock, faults, version)]
+        if classroom is None:
+            routes += starlette_routes(control, backend.authenticate)
+        else:
+            control.append(classroom)
+            routes += starlette_routes(control, classroom.authenticate_instructor, everyone_authenticates=True)
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error, 404: _not_found})
     app.state.executor = executor
     words = {w for spec in API_ROUTES for w in spec.path.split("/") if w and not w.startswith("{")}

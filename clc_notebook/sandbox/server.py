@@ -30,6 +30,7 @@ import uvicorn
 
 from . import fixtures
 from .backend import Backend
+from .classroom import MAX_TRAINEES, Classroom
 from .clock import JobClock, advance_seconds, start_moment
 from .faults import FaultConfigError, Faults
 from .routes import build_app
@@ -159,6 +160,8 @@ class Sandbox:
         log_requests: bool = False,
         allow_remote: bool = False,
         workers: int = 4,
+        trainees: int = 0,
+        roster: str | None = None,
     ):
         if host not in LOOPBACK and not allow_remote:
             raise ValueError(
@@ -172,6 +175,12 @@ class Sandbox:
         for name, value, low in (("datacenters", datacenters, 1), ("servers", servers, 0), ("groups", groups, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}: must be an integer >= {low}")
+        if isinstance(trainees, bool) or not isinstance(trainees, int) or not 0 <= trainees <= MAX_TRAINEES:
+            raise ValueError(f"trainees: must be an integer between 0 and {MAX_TRAINEES}")
+        if trainees and not roster:
+            raise ValueError("roster: a CSV file to write is needed with trainees (their passwords are only there)")
+        self.trainees, self.roster = trainees, roster
+        self.classroom: Classroom | None = None  # set by start() in classroom mode
         self.host, self.port, self.state = host, port, state
         self.clock = JobClock(
             mode=mode, speed=speed, polls_per_step=polls_per_step, resumed_rate=resumed_rate, seed=seed
@@ -222,6 +231,19 @@ class Sandbox:
             clock_start=self.clock_start,
             **self.sizes,
         )
+        self.classroom = None
+        if self.trainees or Classroom.held_by(self.backend):  # a class in the state file stays a class
+            try:
+                self.classroom = Classroom(self.backend, self.trainees, self.roster)
+            except OSError as exc:
+                self._release()
+                raise ValueError(f"roster: cannot write {self.roster!r} ({exc.strerror or exc})") from None
+            except ValueError:
+                self._release()
+                raise
+        elif self.roster:
+            self._release()
+            raise ValueError("trainees: a roster is written for a class; give trainees=N (CLI: --trainees N)")
         self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="clc-sandbox-worker")
         in_flight = _InFlight(
             build_app(
@@ -232,6 +254,7 @@ class Sandbox:
                 control_plane=self.control_plane,
                 log_requests=self.log_requests,
                 version=self.version,
+                classroom=self.classroom,
             )
         )
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -335,7 +358,8 @@ class Sandbox:
 
     def __repr__(self) -> str:  # never shows the password
         where = self.url if self._socket is not None else "stopped"
-        return f"<Sandbox {where} mode={self.clock.settings.mode} alias={self.alias}>"
+        trainees = f" trainees={len(self.classroom.trainees)}" if self.classroom is not None else ""
+        return f"<Sandbox {where} mode={self.clock.settings.mode} alias={self.alias}{trainees}>"
 
     # --- control plane without HTTP -------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 
+from .fixtures import ALIAS as TUTORIAL_ALIAS
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -27,7 +29,7 @@ CREATE TABLE IF NOT EXISTS datacenters (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, root_group_id TEXT NOT NULL, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS networks (
     id TEXT PRIMARY KEY, dc TEXT NOT NULL, name TEXT NOT NULL, cidr TEXT NOT NULL,
-    gateway TEXT NOT NULL, next_host INTEGER NOT NULL);
+    gateway TEXT NOT NULL, next_host INTEGER NOT NULL, alias TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS templates (
     name TEXT PRIMARY KEY, os_type TEXT NOT NULL, os_name TEXT NOT NULL, description TEXT NOT NULL,
     storage_gb INTEGER NOT NULL, disks TEXT NOT NULL, windows INTEGER NOT NULL, position INTEGER NOT NULL);
@@ -52,7 +54,8 @@ CREATE TABLE IF NOT EXISTS servers (
     managed_backup INTEGER NOT NULL DEFAULT 0, password TEXT NOT NULL, windows INTEGER NOT NULL,
     custom_fields TEXT NOT NULL DEFAULT '[]', snapshots TEXT NOT NULL DEFAULT '[]',
     next_snapshot INTEGER NOT NULL DEFAULT 1, primary_dns TEXT, secondary_dns TEXT,
-    created REAL NOT NULL, created_by TEXT NOT NULL, modified REAL NOT NULL, modified_by TEXT NOT NULL);
+    created REAL NOT NULL, created_by TEXT NOT NULL, modified REAL NOT NULL, modified_by TEXT NOT NULL,
+    rev INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS servers_group ON servers(group_id);
 CREATE INDEX IF NOT EXISTS servers_dc ON servers(dc);
 CREATE TABLE IF NOT EXISTS public_ips (
@@ -66,6 +69,19 @@ CREATE TABLE IF NOT EXISTS jobs (
     target TEXT, params TEXT NOT NULL DEFAULT '{}', created REAL NOT NULL, duration REAL NOT NULL,
     polls INTEGER NOT NULL DEFAULT 0, outcome TEXT NOT NULL, settled INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs(settled);
+CREATE TABLE IF NOT EXISTS revisions (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+"""
+
+# Every change of a server row gives it a new `rev`, unique for the life of the state file (the counter
+# survives resets; a new row starts at 0, and its uuid and creation time tell it from any earlier row).
+# So (uuid, created, rev) names one version of one server, whoever changed the row and however: the
+# encoded representations servers.py keeps rely on it. (No insert trigger: bulk seeding stays fast.)
+REVISION_TRIGGERS = """
+INSERT OR IGNORE INTO revisions VALUES ('servers', 0);
+CREATE TRIGGER IF NOT EXISTS servers_rev_update AFTER UPDATE ON servers WHEN NEW.rev = OLD.rev BEGIN
+    UPDATE revisions SET n = n + 1 WHERE name = 'servers';
+    UPDATE servers SET rev = (SELECT n FROM revisions WHERE name = 'servers') WHERE rowid = NEW.rowid;
+END;
 """
 
 # Tables emptied by a reset (tokens survive so that open sessions keep working after a reset).
@@ -102,8 +118,18 @@ class Store:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(SCHEMA)
+            self._migrate()
+            self._conn.executescript(REVISION_TRIGGERS)
         except sqlite3.Error as exc:
             raise ValueError(f"state: cannot use {self.path!r} as the sandbox's SQLite file ({exc})") from None
+
+    def _migrate(self) -> None:
+        """Bring a state file written by an older version up to the schema (columns added since)."""
+        columns = {r["name"] for r in self._conn.execute("PRAGMA table_info(networks)")}
+        if "alias" not in columns:  # networks became per account; before, only the tutorial's existed
+            self._conn.execute(f"ALTER TABLE networks ADD COLUMN alias TEXT NOT NULL DEFAULT '{TUTORIAL_ALIAS}'")
+        if "rev" not in {r["name"] for r in self._conn.execute("PRAGMA table_info(servers)")}:
+            self._conn.execute("ALTER TABLE servers ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -131,12 +157,18 @@ class Store:
             finally:
                 self._depth = 0
 
-    def add_tables(self, tables: Mapping[str, str]) -> None:
-        """Create a resource's own tables if missing (`{name: "column definitions"}`); a reset empties them."""
+    def add_tables(self, tables: Mapping[str, str], *, kept_by_reset: bool = False) -> None:
+        """Create a resource's own tables if missing (`{name: "column definitions"}`); a reset empties
+        them unless `kept_by_reset` (the classroom's roster survives a reset, as tokens do)."""
         with self.transaction() as db:
             for name, columns in tables.items():
                 db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
-        self._extra_tables += [name for name in tables if name not in self._extra_tables]
+        if not kept_by_reset:
+            self._extra_tables += [name for name in tables if name not in self._extra_tables]
+
+    def reset_tables(self) -> tuple[str, ...]:
+        """The tables a reset empties: every account's data (not the tokens, not tables kept by reset)."""
+        return (*RESET_TABLES, *self._extra_tables)
 
     def is_empty(self) -> bool:
         """True when the database holds no account yet (a fresh file or memory)."""
@@ -146,7 +178,7 @@ class Store:
     def clear(self) -> None:
         """Delete every resource (not the tokens) inside the current or a new transaction."""
         with self.transaction() as db:
-            for table in (*RESET_TABLES, *self._extra_tables):
+            for table in self.reset_tables():
                 db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:

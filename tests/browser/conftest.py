@@ -174,3 +174,37 @@ def voila_on(tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copyfile(log, ARTIFACTS / "browser-voila.log")  # for a look after a failure
         assert not survivors, f"processes left behind by voila: {survivors}"
+
+
+@pytest.fixture
+def classroom_on(tmp_path):
+    """`classroom_on(launcher, *args)` runs dashboard/classroom.py (what `make classroom` runs) with a class
+    folder in tmp_path and free ports; returns (sandbox URL, board URL, class folder). Stopped afterwards
+    with SIGTERM, which must end it cleanly and leave no process behind."""
+    started = []
+    log_path = tmp_path / "classroom.log"
+
+    def start(launcher: Path, *args: str) -> tuple[str, str, Path]:
+        sandbox_port, board_port = free_port(), free_port()
+        folder = tmp_path / "class"
+        cmd = [sys.executable, str(launcher), "--dir", str(folder), "--port", str(sandbox_port)]
+        cmd += ["--board-port", str(board_port), *args]
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                cmd, env=_clean_env(tmp_path), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        started.append(proc)
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while "the board on" not in log_path.read_text(errors="replace"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the classroom did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.3)
+        return f"http://127.0.0.1:{sandbox_port}", f"http://127.0.0.1:{board_port}/", folder
+
+    yield start
+    for proc in started:
+        survivors = stop_process_tree(proc)
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copyfile(log_path, ARTIFACTS / "browser-classroom.log")
+        assert proc.returncode == 0, log_path.read_text(errors="replace")[-3000:]
+        assert not survivors, f"processes left behind by the classroom: {survivors}"

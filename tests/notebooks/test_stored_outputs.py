@@ -31,8 +31,8 @@ def _outputs_text(nb) -> str:
     return "\n".join(parts)
 
 
-def test_there_are_five_notebooks():
-    assert [p.name[:3] for p in NOTEBOOK_PATHS] == ["01-", "02-", "03-", "04-", "05-"]
+def test_the_notebooks_are_the_tutorials_and_the_exercise_sheet():
+    assert [p.name[:3] for p in NOTEBOOK_PATHS] == ["01-", "02-", "03-", "04-", "05-", "06-"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name[:2])

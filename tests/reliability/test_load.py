@@ -1,91 +1,24 @@
 """Load: a bounded load loop (its own process, 127.0.0.1 only, fixed duration) on server reads and
 detailed group reads of a 1,000-server account, against a bare Starlette endpoint served by uvicorn
-the same way in the same run. The ratios go to RELIABILITY.md; the test asserts zero errors only
-(no timed assertions: the machine is shared)."""
+the same way in the same run (benchmarks/bare.py, shared with `make bench`). The ratios go to
+RELIABILITY.md; the test asserts zero errors only (no timed assertions: the machine is shared)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
-
-import uvicorn
 from sandbox_api import Api, walk_groups
-from starlette.applications import Starlette
-from starlette.responses import Response
-from starlette.routing import Route
 
+from benchmarks.bare import ThreadServer, bare_app
+from benchmarks.bare import load as run_load
 from clc_notebook.sandbox import Sandbox
 
 from .support import record_figure, scale
 
 SECONDS = scale(1.0, 15)
 THREADS = 4
-LOADGEN = Path(__file__).with_name("loadgen.py")
-
-
-class ThreadServer:
-    """A Starlette app under uvicorn in a daemon thread on 127.0.0.1 (as the Sandbox serves itself)."""
-
-    def __init__(self, app):
-        # the same uvicorn settings as clc_notebook.sandbox.server.Sandbox
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host="127.0.0.1",
-                port=0,
-                log_level="warning",
-                access_log=False,
-                lifespan="off",
-                http="h11",
-                loop="asyncio",
-                ws="none",
-                server_header=False,
-            )
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-def bare_app(payloads: dict[str, bytes]) -> Starlette:
-    """The ceiling: routes answering fixed JSON bytes, the same bytes the sandbox answered for each
-    kind of read, so the ratio measures the sandbox's own work (auth, SQLite, shaping, JSON)."""
-
-    def endpoint(payload: bytes):
-        async def answer(request):
-            return Response(payload, media_type="application/json")
-
-        return answer
-
-    return Starlette(routes=[Route(f"/bare/{name}/{{n}}", endpoint(body)) for name, body in payloads.items()])
 
 
 def load(url: str, paths: list[str], token: str | None = None) -> dict:
-    env = {**os.environ, "CLC_LOAD_TOKEN": token or ""}
-    out = subprocess.run(
-        [sys.executable, str(LOADGEN), url, *paths, "--seconds", str(SECONDS), "--threads", str(THREADS)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=SECONDS * 10 + 60,
-    )
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_load(url, paths, token, seconds=SECONDS, threads=THREADS)
 
 
 def test_read_throughput_against_bare_starlette_ceiling():

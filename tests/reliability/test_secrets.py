@@ -8,6 +8,7 @@ import logging
 import re
 
 import pytest
+from sandbox_api import read_roster
 
 import clc_notebook as clc
 from clc_notebook.sandbox import Sandbox
@@ -124,6 +125,47 @@ def test_client_keeps_secrets_out_of_history_logs_reprs_and_errors(caplog, capsy
 
     assert len(spy.tokens) >= 2, "expected at least two tokens (login, re-login)"
     spy.check_texts(texts, "reprs and exception texts")
+    out = capsys.readouterr()
+    assert_no_secret(spy.secrets, caplog.text, "log output (client and sandbox)")
+    assert_no_secret(spy.secrets, out.out + out.err, "console output")
+
+
+def test_classroom_passwords_appear_only_in_the_roster(tmp_path, caplog, capsys, monkeypatch):
+    """The roster is the only place a class's passwords are written: not the sandbox's log, not any answer
+    (the instructor's board included), not a repr, not the client's history or the board widget."""
+    from clc_notebook.widgets import ClassroomBoard
+
+    caplog.set_level(logging.DEBUG)
+    spy = SecretSpy(monkeypatch)
+    roster = tmp_path / "roster.csv"
+    texts: list[str] = []
+    with Sandbox(mode="polls", trainees=2, roster=str(roster), log_requests=True) as sb:
+        rows = read_roster(roster)
+        passwords = {row["password"] for row in rows}
+        assert passwords and all(row["password"] in roster.read_text() for row in rows)
+        sessions = [
+            clc.connect(url=sb.url, username=row["username"], password=row["password"], quiet=True) for row in rows
+        ]
+        instructor, trainee = sessions[0], sessions[1]
+        with pytest.raises(clc.AuthenticationError) as refused:  # a typo of the real password
+            clc.connect(url=sb.url, username=rows[1]["username"], password=rows[1]["password"] + "x", quiet=True)
+        spy.passwords.add(rows[1]["password"] + "x")
+        groups = trainee.groups(trainee.location)
+        group = groups.loc[groups["name"] == "Default Group", "id"].iloc[0]
+        trainee.create_server(name="web", group_id=group, template="RHEL-6-64-TEMPLATE", cpu=1, memory_gb=1).wait(
+            timeout=60, poll=0.01
+        )
+        board = ClassroomBoard(instructor, start=False)
+        report = instructor.request("GET", "/sandbox/classroom")
+        texts += [json.dumps(report), board.summary.value, board.grid.value, board.stuck_list.value]
+        texts += [board.table.to_csv(), repr(board), repr(sb), repr(sb.classroom.seats), repr(sb.classroom)]
+        texts += [str(refused.value), repr(refused.value), json.dumps(sb.jobs(), default=str)]
+        texts += [json.dumps(instructor.request("GET", "/sandbox/health"))]
+        spy.collect_sessions(sessions)
+        for s in sessions:
+            s.close()
+    assert passwords <= spy.passwords  # every roster password went over the wire, so it was searched for
+    spy.check_texts(texts, "classroom answers, widgets and reprs")
     out = capsys.readouterr()
     assert_no_secret(spy.secrets, caplog.text, "log output (client and sandbox)")
     assert_no_secret(spy.secrets, out.out + out.err, "console output")

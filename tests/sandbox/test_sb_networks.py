@@ -273,7 +273,7 @@ def test_a_state_file_from_before_networks_gets_them_on_first_use(tmp_path):
         pass
     with sqlite3.connect(state) as db:  # what an older sandbox left: none of this resource's rows
         db.execute("DELETE FROM network_details")
-        db.execute("DELETE FROM network_pool")
+        db.execute("DELETE FROM network_pools")
         db.execute("DELETE FROM meta WHERE key='networks_seeded'")
     with Sandbox(mode="polls", state=state) as sb:
         api = Api(sb)

@@ -48,26 +48,30 @@ class AutoscalePolicies:
         servers.on_create(self._on_create)
 
     def seed(self, db: sqlite3.Connection) -> None:
-        """Three policies per account (ids derived from the alias, so every sandbox has the same)."""
+        """`seed_account` for every account there is."""
         for (alias,) in db.execute("SELECT DISTINCT alias FROM users").fetchall():
-            for pos, (name, period, increment, low, high, up, down, (start, end)) in enumerate(SEEDED):
-                db.execute(
-                    "INSERT OR IGNORE INTO autoscale_policies VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        fixtures.hex_id(alias, "autoscale", pos),
-                        alias,
-                        name,
-                        period,
-                        increment,
-                        low,
-                        high,
-                        up,
-                        down,
-                        start,
-                        end,
-                        pos,
-                    ),
-                )
+            self.seed_account(db, alias)
+
+    def seed_account(self, db: sqlite3.Connection, alias: str) -> None:
+        """Three policies per account (ids derived from the alias, so every sandbox has the same)."""
+        for pos, (name, period, increment, low, high, up, down, (start, end)) in enumerate(SEEDED):
+            db.execute(
+                "INSERT OR IGNORE INTO autoscale_policies VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    fixtures.hex_id(alias, "autoscale", pos),
+                    alias,
+                    name,
+                    period,
+                    increment,
+                    low,
+                    high,
+                    up,
+                    down,
+                    start,
+                    end,
+                    pos,
+                ),
+            )
 
     @staticmethod
     def find(db: sqlite3.Connection, alias: str, policy_id: str) -> sqlite3.Row:

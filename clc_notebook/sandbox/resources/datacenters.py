@@ -65,32 +65,38 @@ class Datacenters:
             raise NotFound()
         return row
 
+    @staticmethod
+    def root_group(db: sqlite3.Connection, alias: str, dc: str) -> sqlite3.Row | None:
+        """The account's root group in data center `dc` (every account has its own tree)."""
+        return db.execute("SELECT * FROM groups WHERE dc=? AND alias=? AND parent_id IS NULL", (dc, alias)).fetchone()
+
     @route("GET", "/v2/datacenters/{alias}")
     def list_all(self, call: Call) -> list[dict]:
         """The account's data centers (with the root group's links with `groupLinks=true`)."""
         with self.ctx.call(call) as tx:
             rows = tx.db.execute("SELECT * FROM datacenters ORDER BY position").fetchall()
             roots = {
-                g["id"]: g
+                g["dc"]: g
                 for g in tx.db.execute("SELECT * FROM groups WHERE parent_id IS NULL AND alias=?", (tx.alias,))
             }
             group_links = call.flag("groupLinks")
-            return [datacenter(r, roots.get(r["root_group_id"]), tx.alias, group_links) for r in rows]
+            return [datacenter(r, roots.get(r["id"]), tx.alias, group_links) for r in rows]
 
     @route("GET", "/v2/datacenters/{alias}/{dc}")
     def get(self, call: Call) -> dict:
         """One data center; 404 if unknown. The root group appears only as the `group` link (`groupLinks`)."""
         with self.ctx.call(call) as tx:
             row = self.find(tx.db, call.path["dc"])
-            root = tx.db.execute("SELECT * FROM groups WHERE id=?", (row["root_group_id"],)).fetchone()
-            return datacenter(row, root, tx.alias, call.flag("groupLinks"))
+            return datacenter(row, self.root_group(tx.db, tx.alias, row["id"]), tx.alias, call.flag("groupLinks"))
 
     @route("GET", "/v2/datacenters/{alias}/{dc}/deploymentCapabilities")
     def capabilities(self, call: Call) -> dict:
         """Deployable networks and templates of a data center (404 if unknown)."""
         with self.ctx.call(call) as tx:
             row = self.find(tx.db, call.path["dc"])
-            nets = tx.db.execute("SELECT * FROM networks WHERE dc=? ORDER BY name", (row["id"],)).fetchall()
+            nets = tx.db.execute(
+                "SELECT * FROM networks WHERE dc=? AND alias=? ORDER BY name", (row["id"], tx.alias)
+            ).fetchall()
             templates = tx.db.execute("SELECT * FROM templates ORDER BY position").fetchall()
             return {
                 "dataCenterEnabled": True,

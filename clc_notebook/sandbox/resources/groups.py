@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
 
 from .. import custom_fields, fixtures
-from ..common import Reply, dumps, new_hex_id
+from ..common import EncodedCache, Reply, dumps, encode_list, encode_with, new_hex_id
 from ..context import Context
 from ..errors import BadRequest, NotFound, field_error
 from ..handling import Call
@@ -24,6 +24,7 @@ from ..validation import Errors, as_int, as_str, is_ipv4, patch_ops
 
 ARCHIVE, TEMPLATES, DEFAULT = "archive", "templates", "default"  # group types
 DEFAULT_KEYS = ("cpu", "memoryGB", "networkId", "primaryDns", "secondaryDns", "templateName")
+ANSWER_CACHE_BYTES = 32 * 1024 * 1024
 
 
 class GroupMember(NamedTuple):
@@ -31,14 +32,16 @@ class GroupMember(NamedTuple):
 
     id: str
     counted: bool  # counts in `serversCount`
-    shape: dict | None  # the full representation (`serverDetail=detailed`), else None (a link is shown)
+    encoded: bytes | None  # the full representation, JSON-encoded (`serverDetail=detailed`), else None (a link)
 
 
 class GroupMembers(Protocol):
     """A kind of thing that lives in groups (servers); registered with `Groups.add_members`."""
 
-    def members(self, db: sqlite3.Connection, alias: str, dc: str, detailed: bool) -> Mapping[str, list[GroupMember]]:
-        """The members of every group of a data center, by group id, in the order they are shown."""
+    def members(
+        self, db: sqlite3.Connection, alias: str, dc: str, group_ids: list[str], detailed: bool
+    ) -> Mapping[str, list[GroupMember]]:
+        """The members of these groups (of one data center), by group id, in the order they are shown."""
         ...
 
     def drop_members(self, db: sqlite3.Connection, group_ids: list[str]) -> None:
@@ -58,6 +61,7 @@ class Groups:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.member_kinds: list[GroupMembers] = []
+        self._answers = EncodedCache(ANSWER_CACHE_BYTES)  # last tree answers, valid while nothing changed
 
     def add_members(self, kind: GroupMembers) -> None:
         """Register a kind of group member (called by the resource that holds them)."""
@@ -94,9 +98,11 @@ class Groups:
         return ids
 
     @staticmethod
-    def system_group(db: sqlite3.Connection, dc: str, kind: str) -> str:
-        """The id of a data center's system group of type `kind` (ARCHIVE or TEMPLATES)."""
-        row = db.execute("SELECT id FROM groups WHERE dc=? AND type=? ORDER BY created LIMIT 1", (dc, kind)).fetchone()
+    def system_group(db: sqlite3.Connection, alias: str, dc: str, kind: str) -> str:
+        """The id of the account's system group of type `kind` (ARCHIVE or TEMPLATES) in data center `dc`."""
+        row = db.execute(
+            "SELECT id FROM groups WHERE alias=? AND dc=? AND type=? ORDER BY created LIMIT 1", (alias, dc, kind)
+        ).fetchone()
         return str(row["id"])
 
     @staticmethod
@@ -124,44 +130,63 @@ class Groups:
     # --- routes ---------------------------------------------------------------------------------------
 
     @route("GET", "/v2/groups/{alias}/{group}")
-    def get(self, call: Call) -> dict:
-        """The group with its whole subtree; `serverDetail=detailed` embeds full members instead of links."""
+    def get(self, call: Call) -> bytes:
+        """The group with its whole subtree; `serverDetail=detailed` embeds full members instead of links.
+
+        Answered from the last answer for the same tree while the store is unchanged (no write at all
+        since: SQLite's count of changed rows is the same), else encoded anew from the members' encoded
+        representations (servers keep theirs while unchanged), so a large tree is mostly bytes joined,
+        not dicts built and dumped again."""
         detailed = str(call.query.get("serverdetail", "")).lower() == "detailed"
         with self.ctx.call(call) as tx:
-            a, db = tx.alias, tx.db
-            top = self.find(db, a, call.path["group"])
-            children: dict[str | None, list[sqlite3.Row]] = {}
-            for g in db.execute("SELECT * FROM groups WHERE dc=? AND alias=?", (top["dc"], a)).fetchall():
-                children.setdefault(g["parent_id"], []).append(g)
-            defs = custom_fields.definitions(db)
-            by_group: dict[str, list[GroupMember]] = {}
-            for kind in self.member_kinds:
-                for gid, members in kind.members(db, a, top["dc"], detailed).items():
-                    by_group.setdefault(gid, []).extend(members)
+            top = self.find(tx.db, tx.alias, call.path["group"])
+            which, generation = f"{tx.alias}/{top['id']}/{detailed}", tx.db.total_changes
+            answer = self._answers.get(which, generation)
+            if answer is None:
+                answer = self._encoded_tree(tx.db, tx.alias, top, detailed)
+                self._answers.put(which, generation, answer)
+            return answer
 
-            def build(g: sqlite3.Row, counted: bool) -> tuple[dict, int]:
-                counted = counted and g["type"] not in (ARCHIVE, TEMPLATES)
-                kids, total = [], 0
-                for child in sorted(children.get(g["id"], []), key=lambda r: (r["name"].lower(), r["id"])):
-                    shaped, n = build(child, counted)
-                    kids.append(shaped)
-                    total += n
-                mine = by_group.get(g["id"], [])
-                if counted:
-                    total += sum(1 for m in mine if m.counted)
-                count = total if counted else 0
-                shaped = group(
-                    g,
-                    a,
-                    children=kids,
-                    servers_count=count,
-                    servers=[m.shape for m in mine if m.shape is not None] if detailed else None,
-                    server_ids=[m.id for m in mine],
-                    custom_fields=custom_fields.shaped(defs, g["custom_fields"]),
-                )
-                return shaped, count
+    def _encoded_tree(self, db: sqlite3.Connection, a: str, top: sqlite3.Row, detailed: bool) -> bytes:
+        """The encoded tree below `top` (one data center of account `a`)."""
+        children: dict[str | None, list[sqlite3.Row]] = {}
+        for g in db.execute("SELECT * FROM groups WHERE dc=? AND alias=?", (top["dc"], a)).fetchall():
+            children.setdefault(g["parent_id"], []).append(g)
+        subtree, frontier = [], [top["id"]]
+        while frontier:
+            subtree += frontier
+            frontier = [c["id"] for gid in frontier for c in children.get(gid, [])]
+        defs = custom_fields.definitions(db)
+        by_group: dict[str, list[GroupMember]] = {}
+        for kind in self.member_kinds:
+            for gid, members in kind.members(db, a, top["dc"], subtree, detailed).items():
+                by_group.setdefault(gid, []).extend(members)
 
-            return build(top, True)[0]
+        def build(g: sqlite3.Row, counted: bool) -> tuple[bytes, int]:
+            counted = counted and g["type"] not in (ARCHIVE, TEMPLATES)
+            kids, total = [], 0
+            for child in sorted(children.get(g["id"], []), key=lambda r: (r["name"].lower(), r["id"])):
+                encoded, n = build(child, counted)
+                kids.append(encoded)
+                total += n
+            mine = by_group.get(g["id"], [])
+            if counted:
+                total += sum(1 for m in mine if m.counted)
+            count = total if counted else 0
+            shaped = group(
+                g,
+                a,
+                servers_count=count,
+                servers=[] if detailed else None,
+                server_ids=[m.id for m in mine],
+                custom_fields=custom_fields.shaped(defs, g["custom_fields"]),
+            )
+            parts = {"groups": encode_list(kids)}
+            if detailed:
+                parts["servers"] = encode_list([m.encoded for m in mine if m.encoded is not None])
+            return encode_with(shaped, parts), count
+
+        return build(top, True)[0]
 
     @route("POST", "/v2/groups/{alias}", body=True)
     def create(self, call: Call) -> Reply:
@@ -293,7 +318,7 @@ class Groups:
             row = self.find(tx.db, tx.alias, call.path["group"])
             if row["parent_id"] is None or row["type"] != DEFAULT:
                 raise BadRequest("This group cannot be archived.")
-            archive = self.system_group(tx.db, row["dc"], ARCHIVE)
+            archive = self.system_group(tx.db, tx.alias, row["dc"], ARCHIVE)
             return Reply(
                 202, status_link(tx.alias, tx.queue("archiveGroup", row["dc"], row["id"], archiveGroup=archive))
             )
@@ -328,7 +353,9 @@ class Groups:
                 values["memoryGB"] = as_int(body.get("memoryGB"), "memoryGB", errors, 1, 128)
             if body.has("networkId"):
                 net = str(body.get("networkId")).lower()
-                if not db.execute("SELECT 1 FROM networks WHERE id=? AND dc=?", (net, row["dc"])).fetchone():
+                if not db.execute(
+                    "SELECT 1 FROM networks WHERE id=? AND dc=? AND alias=?", (net, row["dc"], tx.alias)
+                ).fetchone():
                     errors.add("networkId", f"The network {body.get('networkId')} is not valid.")
                 values["networkId"] = net
             for key in ("primaryDns", "secondaryDns"):

@@ -49,6 +49,11 @@ class LoadBalancers:
         self.ctx = ctx
         self.datacenters = datacenters
 
+    def drop_account(self, db: sqlite3.Connection, alias: str) -> None:
+        """An account goes (a classroom's account reset): the pools of its load balancers, which have no alias
+        (the load balancers themselves go with every row keyed by the alias)."""
+        db.execute("DELETE FROM lb_pools WHERE lb_id IN (SELECT id FROM load_balancers WHERE alias=?)", (alias,))
+
     # --- lookups ----------------------------------------------------------------------------------------
 
     def _find(self, db: sqlite3.Connection, alias: str, path: dict[str, str]) -> sqlite3.Row:

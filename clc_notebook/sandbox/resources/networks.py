@@ -1,10 +1,11 @@
 """Networks (v2-experimental): list, get (with the addresses in use or free), the address list, claim a
 new network (an operation), rename, release.
 
-A data center starts with the deployable network(s) of the seeded account (`networks` table, e.g. WA1's
-"My Network") and a pool of claimable VLANs. A claim takes the pool's lowest VLAN and, when its operation
-succeeds, adds a network owned by the account to the `networks` table, so deployment capabilities list
-it and servers can be built on it; a release gives the VLAN back to the pool. Who holds an address on a
+Every account starts, in each data center, with its seeded deployable network (`networks` table, e.g.
+WA1's "My Network"; the table's `alias` is the account a network belongs to) and a pool of claimable
+VLANs of its own. A claim takes the pool's lowest VLAN and, when its operation succeeds, adds a network
+of the account to the `networks` table, so deployment capabilities list it and servers can be built on
+it; a release gives the VLAN back to the pool. An account sees only its own networks. Who holds an address on a
 network: the servers built on it (their primary address and public IPs mapped to it), and whatever
 resource registered with `add_holder` (secondary NICs).
 """
@@ -48,9 +49,10 @@ class Networks:
 
     name = "networks"
     tables = {
-        # alias NULL: a network the data center came with (seeded), visible to every account
+        # alias NULL: a network the account came with (seeded); else the account that claimed it
         "network_details": "id TEXT PRIMARY KEY, alias TEXT, vlan INTEGER NOT NULL, description TEXT NOT NULL",
-        "network_pool": "dc TEXT NOT NULL, vlan INTEGER NOT NULL, cidr TEXT NOT NULL, PRIMARY KEY (dc, vlan)",
+        "network_pools": "alias TEXT NOT NULL, dc TEXT NOT NULL, vlan INTEGER NOT NULL, cidr TEXT NOT NULL,"
+        " PRIMARY KEY (alias, dc, vlan)",
     }
 
     def __init__(self, ctx: Context, datacenters: Datacenters, experimental_operations: ExperimentalOperations) -> None:
@@ -64,9 +66,17 @@ class Networks:
         self.holders.append(holder)
 
     def seed(self, db: sqlite3.Connection) -> None:
-        """Details (VLAN, description) of the seeded networks and each data center's pool of VLANs."""
+        """What `seed_account` writes, for every account there is (also on first use of a state file that
+        predates this resource)."""
+        for (alias,) in db.execute("SELECT DISTINCT alias FROM users").fetchall():
+            self.seed_account(db, alias)
+        db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (SEEDED,))
+
+    def seed_account(self, db: sqlite3.Connection, alias: str) -> None:
+        """Details (VLAN, description) of the account's seeded networks and its pool of VLANs in each data
+        center (every account has the same pool: its networks are its own)."""
         positions = {r["id"]: r["position"] for r in db.execute("SELECT id, position FROM datacenters")}
-        for row in db.execute("SELECT id, dc, cidr FROM networks").fetchall():
+        for row in db.execute("SELECT id, dc, cidr FROM networks WHERE alias=?", (alias,)).fetchall():
             vlan = SEEDED_FIRST_VLAN + positions.get(row["dc"], 0)
             db.execute(
                 "INSERT OR IGNORE INTO network_details VALUES (?, NULL, ?, ?)",
@@ -75,8 +85,14 @@ class Networks:
         for dc, pos in positions.items():
             for i in range(POOL_SIZE):
                 cidr = f"172.{16 + pos % 16}.{i}.0/24"
-                db.execute("INSERT OR IGNORE INTO network_pool VALUES (?,?,?)", (dc, POOL_FIRST_VLAN + i, cidr))
-        db.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", (SEEDED,))
+                db.execute(
+                    "INSERT OR IGNORE INTO network_pools VALUES (?,?,?,?)", (alias, dc, POOL_FIRST_VLAN + i, cidr)
+                )
+
+    def drop_account(self, db: sqlite3.Connection, alias: str) -> None:
+        """An account goes (a classroom's account reset): the details of its networks, which have no alias
+        when seeded (the networks and the pool go with every row keyed by the alias)."""
+        db.execute("DELETE FROM network_details WHERE id IN (SELECT id FROM networks WHERE alias=?)", (alias,))
 
     def _ready(self, db: sqlite3.Connection) -> None:
         """Seed on first use when the state file predates this resource (its tables were created empty)."""
@@ -86,15 +102,15 @@ class Networks:
     # --- what other resources ask of networks ----------------------------------------------------------
 
     def find(self, db: sqlite3.Connection, alias: str, dc: str, network_id: str) -> sqlite3.Row:
-        """The network `network_id` of data center `dc` visible to the account (404 if none): the
-        `networks` columns plus `vlan`, `description` and `owner` (None for a seeded network)."""
+        """The account's network `network_id` of data center `dc` (404 if none): the `networks` columns
+        plus `vlan` and `description`."""
         self._ready(db)
         row = db.execute(
-            "SELECT n.*, d.vlan, d.description, d.alias AS owner FROM networks n"
+            "SELECT n.*, d.vlan, d.description FROM networks n"
             " JOIN network_details d ON d.id = n.id WHERE n.id=? AND n.dc=?",
             (str(network_id).lower(), dc.lower()),
         ).fetchone()
-        if row is None or row["owner"] not in (None, alias):
+        if row is None or row["alias"] != alias:
             raise NotFound()
         return row
 
@@ -147,9 +163,8 @@ class Networks:
             self._ready(tx.db)
             dc = self.datacenters.find(tx.db, call.path["dc"])["id"]
             rows = tx.db.execute(
-                "SELECT n.*, d.vlan, d.description, d.alias AS owner FROM networks n"
-                " JOIN network_details d ON d.id = n.id WHERE n.dc=? AND (d.alias IS NULL OR d.alias=?)"
-                " ORDER BY n.name, n.id",
+                "SELECT n.*, d.vlan, d.description FROM networks n"
+                " JOIN network_details d ON d.id = n.id WHERE n.dc=? AND n.alias=? ORDER BY n.name, n.id",
                 (dc, tx.alias),
             ).fetchall()
             return [network(r, tx.alias, call.base_url) for r in rows]
@@ -196,10 +211,12 @@ class Networks:
         with self.ctx.call(call) as tx:
             self._ready(tx.db)
             dc = self.datacenters.find(tx.db, call.path["dc"])["id"]
-            vlan = tx.db.execute("SELECT * FROM network_pool WHERE dc=? ORDER BY vlan LIMIT 1", (dc,)).fetchone()
+            vlan = tx.db.execute(
+                "SELECT * FROM network_pools WHERE alias=? AND dc=? ORDER BY vlan LIMIT 1", (tx.alias, dc)
+            ).fetchone()
             if vlan is None:
                 raise BadRequest(f"There is no network left to claim in {dc.upper()}.")
-            tx.db.execute("DELETE FROM network_pool WHERE dc=? AND vlan=?", (dc, vlan["vlan"]))
+            tx.db.execute("DELETE FROM network_pools WHERE alias=? AND dc=? AND vlan=?", (tx.alias, dc, vlan["vlan"]))
             net_id = new_hex_id(tx.db, "network")
             href = f"/v2-experimental/networks/{tx.alias.upper()}/{dc.upper()}/{net_id}"
             return self.operations.start(
@@ -218,11 +235,14 @@ class Networks:
         """The claimed network appears (owned by the account); a failed claim gives its VLAN back."""
         vlan, cidr = job.params["vlan"], job.params["cidr"]
         if not job.succeeded:
-            db.execute("INSERT OR IGNORE INTO network_pool VALUES (?,?,?)", (job.dc, vlan, cidr))
+            db.execute("INSERT OR IGNORE INTO network_pools VALUES (?,?,?,?)", (job.alias, job.dc, vlan, cidr))
             return
         name = default_name(vlan, cidr)
         gateway = str(ipaddress.IPv4Network(cidr).network_address + 1)
-        db.execute("INSERT INTO networks VALUES (?,?,?,?,?,?)", (job.target, job.dc, name, cidr, gateway, FIRST_HOST))
+        db.execute(
+            "INSERT INTO networks (id, dc, name, cidr, gateway, next_host, alias) VALUES (?,?,?,?,?,?,?)",
+            (job.target, job.dc, name, cidr, gateway, FIRST_HOST, job.alias),
+        )
         db.execute("INSERT INTO network_details VALUES (?,?,?,?)", (job.target, job.alias, vlan, name))
 
     @route("PUT", "/v2-experimental/networks/{alias}/{dc}/{network}", body=True)
@@ -256,7 +276,9 @@ class Networks:
                 )
             tx.db.execute("DELETE FROM networks WHERE id=?", (row["id"],))
             tx.db.execute("DELETE FROM network_details WHERE id=?", (row["id"],))
-            tx.db.execute("INSERT OR IGNORE INTO network_pool VALUES (?,?,?)", (row["dc"], row["vlan"], row["cidr"]))
+            tx.db.execute(
+                "INSERT OR IGNORE INTO network_pools VALUES (?,?,?,?)", (tx.alias, row["dc"], row["vlan"], row["cidr"])
+            )
             return Reply(204)
 
 

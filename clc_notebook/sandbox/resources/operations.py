@@ -153,9 +153,10 @@ class Operations:
         if not job.succeeded:
             return
         for sid in job.targets:
-            row = db.execute("SELECT dc FROM servers WHERE id=?", (sid,)).fetchone()
+            row = db.execute("SELECT dc, alias FROM servers WHERE id=?", (sid,)).fetchone()
             if row is not None:
-                self.servers.archive(db, sid, self.groups.system_group(db, row["dc"], ARCHIVE), job.by)
+                archive = self.groups.system_group(db, row["alias"], row["dc"], ARCHIVE)
+                self.servers.archive(db, sid, archive, job.by)
 
     @effect("createSnapshot")
     def _snapshot_created(self, db: sqlite3.Connection, job: Job) -> None:

@@ -73,9 +73,15 @@ class PublicIps:
             extras = out.setdefault(p["server_id"], ServerExtras())
             href = f"/v2/servers/{row['alias'].lower()}/{row['id']}/publicIPAddresses/{p['ip']}"
             extras.links.append(link("publicIPAddress", href, id=p["ip"], verbs=["GET", "PUT", "DELETE"]))
+        publics_of: dict[str, list[sqlite3.Row]] = {}
+        claimed_of: dict[str, list[str]] = {}
+        for p in publics:
+            publics_of.setdefault(p["server_id"], []).append(p)
+        for c in claimed:
+            claimed_of.setdefault(c["server_id"], []).append(c["ip"])
         for sid, row in by_server.items():
-            mine = [p for p in publics if p["server_id"] == sid]
-            addresses = [row["ip"], *(c["ip"] for c in claimed if c["server_id"] == sid)]
+            mine = publics_of.get(sid, [])
+            addresses = [row["ip"], *claimed_of.get(sid, [])]
             items: list[dict] = []
             for address in addresses:
                 mapped = [{"public": p["ip"], "internal": address} for p in mine if p["internal_ip"] == address]
@@ -259,12 +265,14 @@ def public_ip(row: sqlite3.Row) -> dict:
 
 def _of_servers(db: sqlite3.Connection, table: str, rows: Sequence[sqlite3.Row]) -> list[sqlite3.Row]:
     """The rows of `table` (public_ips or claimed_ips) that hang on these servers, in position order:
-    one query for one server, one per data center for a whole tree."""
+    one query for one server, one per data center (of the account) for a whole tree."""
     if len(rows) == 1:
         return db.execute(f"SELECT * FROM {table} WHERE server_id=? ORDER BY position", (rows[0]["id"],)).fetchall()
     found: list[sqlite3.Row] = []
-    for dc in sorted({r["dc"] for r in rows}):
+    for dc, alias in sorted({(r["dc"], r["alias"]) for r in rows}):
         found += db.execute(
-            f"SELECT t.* FROM {table} t JOIN servers s ON s.id=t.server_id WHERE s.dc=? ORDER BY t.position", (dc,)
+            f"SELECT t.* FROM {table} t JOIN servers s ON s.id=t.server_id WHERE s.dc=? AND s.alias=?"
+            " ORDER BY t.position",
+            (dc, alias),
         ).fetchall()
     return found

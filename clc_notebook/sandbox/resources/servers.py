@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from .. import custom_fields, fixtures
-from ..common import Reply, dumps, new_hex_id
+from ..common import EncodedCache, Reply, dumps, encode, new_hex_id
 from ..context import Context
 from ..errors import BadRequest, NotFound, field_error
 from ..handling import Call
@@ -40,6 +40,11 @@ MAX_STORAGE_GB = {"standard": 4096, "hyperscale": 1024}
 NO_DETAILS = ("underConstruction", "queuedForDelete")  # statuses shown without `details`
 NOT_QUEUED = "The operation cannot be queued because the server cannot be found or it is not in a valid state."
 ALREADY = "The server already in desired state."
+MAX_IN = 500  # ids in one SQL IN (...) list; SQLite's bound-parameter limit is higher
+# What a detailed group read fetches of every server (the add-ons' `server_extras` get such rows too);
+# the rest is read only for servers whose encoded representation is missing or outdated.
+LIGHT_COLUMNS = "id, uuid, created, rev, alias, dc, group_id, status, ip"
+ENCODED_CACHE_BYTES = 64 * 1024 * 1024  # encoded server representations kept for detailed group reads
 
 
 def generate_password(rng: Any = secrets) -> str:
@@ -78,7 +83,7 @@ class ServerAddOn(Protocol):
 
     def server_extras(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> Mapping[str, ServerExtras]:
         """What to add to the representation of each of these servers, by server id (batch: a tree
-        shows thousands)."""
+        shows thousands). A tree's rows carry only LIGHT_COLUMNS (id, alias, dc, group_id, status, ...)."""
         ...
 
     def server_dropped(self, db: sqlite3.Connection, server_id: str) -> None:
@@ -95,6 +100,7 @@ class Servers:
         self.ctx = ctx
         self.groups = groups
         self.add_ons: list[ServerAddOn] = []
+        self._encoded = EncodedCache(ENCODED_CACHE_BYTES)
         self.create_hooks: list[CreateHook] = []
         groups.add_members(self)
 
@@ -117,20 +123,19 @@ class Servers:
             raise NotFound(empty=True)
         return row
 
-    def shape(
-        self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str, listing: bool = False
-    ) -> list[dict]:
-        """The Get Server representation of each row, with what the add-ons add; `listing` for a
-        group's detailed listing (where an archived server shows only its power state and storage)."""
+    def shape(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str) -> list[dict]:
+        """The Get Server representation of each row, with what the add-ons add."""
         defs = custom_fields.definitions(db)
+        extras = self._extras(db, rows)
+        return [server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"])) for r in rows]
+
+    def _extras(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row]) -> dict[str, list[ServerExtras]]:
+        """What every add-on adds to these servers, by server id."""
         extras: dict[str, list[ServerExtras]] = {}
         for add_on in self.add_ons:
             for sid, more in add_on.server_extras(db, rows).items():
                 extras.setdefault(sid, []).append(more)
-        return [
-            server(r, alias, extras.get(r["id"], []), custom_fields.shaped(defs, r["custom_fields"]), listing)
-            for r in rows
-        ]
+        return extras
 
     @staticmethod
     def new_private_ip(db: sqlite3.Connection, network_id: str) -> str:
@@ -163,21 +168,61 @@ class Servers:
 
     # --- as the members of groups (GroupMembers) -----------------------------------------------------
 
-    def members(self, db: sqlite3.Connection, alias: str, dc: str, detailed: bool) -> dict[str, list[GroupMember]]:
-        """The servers of every group of a data center, by group id, in id order (archived ones not counted)."""
-        out: dict[str, list[GroupMember]] = {}
-        if detailed:
-            rows = db.execute("SELECT * FROM servers WHERE dc=? AND alias=? ORDER BY id", (dc, alias)).fetchall()
-            shapes: Sequence[dict | None] = self.shape(db, rows, alias, listing=True)
-        else:
+    def members(
+        self, db: sqlite3.Connection, alias: str, dc: str, group_ids: list[str], detailed: bool
+    ) -> dict[str, list[GroupMember]]:
+        """The servers of these groups (of data center `dc`), by group id, in id order (archived ones not
+        counted); `detailed`: with their encoded representations."""
+        columns = LIGHT_COLUMNS if detailed else "id, group_id, status"
+        if len(group_ids) <= MAX_IN:
+            marks = ",".join("?" * len(group_ids))
             rows = db.execute(
-                "SELECT id, group_id, status FROM servers WHERE dc=? AND alias=? ORDER BY id", (dc, alias)
+                f"SELECT {columns} FROM servers WHERE alias=? AND group_id IN ({marks}) ORDER BY id",
+                [alias, *group_ids],
             ).fetchall()
-            shapes = [None] * len(rows)
-        for row, shaped in zip(rows, shapes, strict=True):
-            member = GroupMember(row["id"], row["status"] != "archived", shaped)
-            out.setdefault(row["group_id"], []).append(member)
+        else:  # a very wide tree: the whole data center, filtered here
+            wanted = set(group_ids)
+            rows = [
+                r
+                for r in db.execute(f"SELECT {columns} FROM servers WHERE dc=? AND alias=? ORDER BY id", (dc, alias))
+                if r["group_id"] in wanted
+            ]
+        encoded: Sequence[bytes | None] = self.encoded(db, rows, alias) if detailed else [None] * len(rows)
+        out: dict[str, list[GroupMember]] = {}
+        for row, data in zip(rows, encoded, strict=True):
+            out.setdefault(row["group_id"], []).append(GroupMember(row["id"], row["status"] != "archived", data))
         return out
+
+    def encoded(self, db: sqlite3.Connection, rows: Sequence[sqlite3.Row], alias: str) -> list[bytes]:
+        """The group-listing form of `shape` (`server(..., listing=True)`) of each server, JSON-encoded, from
+        rows of at least LIGHT_COLUMNS. An encoding is reused while everything it is made of is unchanged:
+        the row's version (uuid, created, rev: store.py bumps rev on every change), what the add-ons add,
+        the custom field definitions and the alias; only the servers that changed are read in full and
+        shaped again."""
+        defs = custom_fields.definitions(db)
+        common = (alias, tuple(tuple(d) for d in defs.values()))
+        extras = self._extras(db, rows)
+        keys, out, missing = [], [], []
+        for r in rows:
+            mine = extras.get(r["id"])
+            key = (r["uuid"], r["created"], r["rev"], repr(mine) if mine else None, common)
+            keys.append(key)
+            out.append(self._encoded.get(r["id"], key))
+            if out[-1] is None:
+                missing.append(r["id"])
+        full: dict[str, sqlite3.Row] = {}
+        for i in range(0, len(missing), MAX_IN):
+            chunk = missing[i : i + MAX_IN]
+            marks = ",".join("?" * len(chunk))
+            full.update((r["id"], r) for r in db.execute(f"SELECT * FROM servers WHERE id IN ({marks})", chunk))
+        for i, r in enumerate(rows):
+            if out[i] is None:
+                row = full[r["id"]]
+                shaped = custom_fields.shaped(defs, row["custom_fields"])
+                data = encode(server(row, alias, extras.get(r["id"], []), shaped, listing=True))
+                self._encoded.put(r["id"], keys[i], data)
+                out[i] = data
+        return [data for data in out if data is not None]
 
     def drop_members(self, db: sqlite3.Connection, group_ids: list[str]) -> None:
         """Remove every server of these groups."""
@@ -309,13 +354,13 @@ class Servers:
             if group is not None:
                 if net_id:
                     network = db.execute(
-                        "SELECT * FROM networks WHERE id=? AND dc=?", (net_id.lower(), group["dc"])
+                        "SELECT * FROM networks WHERE id=? AND dc=? AND alias=?", (net_id.lower(), group["dc"], a)
                     ).fetchone()
                     if network is None:
                         errors.add("networkId", f"The network {net_id} is not valid.")
                 else:
                     network = db.execute(
-                        "SELECT * FROM networks WHERE dc=? ORDER BY name LIMIT 1", (group["dc"],)
+                        "SELECT * FROM networks WHERE dc=? AND alias=? ORDER BY name LIMIT 1", (group["dc"], a)
                     ).fetchone()
                     if network is None:
                         errors.add("networkId", f"The data center {group['dc'].upper()} has no network to deploy on.")
