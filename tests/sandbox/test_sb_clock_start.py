@@ -50,7 +50,7 @@ def test_a_bad_clock_start_is_refused_naming_the_option(start):
 def test_set_clock_advance_moves_now_forward_as_the_control_plane_does(new_sandbox):
     sb = new_sandbox(clock_start=START)
     api = Api(sb)
-    assert sb.set_clock(advance=DAY) == {"mode": "polls", "speed": 1.0, "polls_per_step": 1}
+    assert sb.set_clock(advance=DAY) == {"mode": "polls", "speed": 1.0, "polls_per_step": 1, "resumed_rate": None}
     assert T0 + DAY <= _now(api) < T0 + DAY + HOUR
     for bad in (-1, "1", True, float("nan")):
         with pytest.raises(ValueError, match="^advance: "):

@@ -21,7 +21,12 @@ def assert_tree_matches_server_reads(api, group: str = ROOT) -> dict[str, dict]:
     """The detailed tree embeds exactly what Get Server answers for each server."""
     servers = embedded(api, group)
     for sid, shown in servers.items():
-        assert shown == api.ok_json("GET", f"/v2/servers/{ALIAS}/{sid}"), sid
+        full = api.ok_json("GET", f"/v2/servers/{ALIAS}/{sid}")
+        if full["status"] == "archived":  # as recorded: a listing shows an archived server's power and storage only
+            details = {key: full["details"][key] for key in ("powerState", "storageGB")}
+            assert shown["details"] == details, sid
+            shown, full = {**shown, "details": None}, {**full, "details": None}
+        assert shown == full, sid
     return servers
 
 
