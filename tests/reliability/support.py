@@ -17,9 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-# Re-exported for reliability tests written on other branches before `Api` moved to sandbox_api.
-from sandbox_api import Api, status_id, walk_groups  # noqa: F401
-
 SOAK = os.environ.get("CLC_SOAK") == "1"
 REPO = Path(__file__).resolve().parents[2]
 FIGURES_FILE = REPO / "test-artifacts" / "reliability" / ("figures-soak.json" if SOAK else "figures.json")
