@@ -7,6 +7,7 @@ import csv
 import os
 import re
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -233,6 +234,61 @@ def test_networks_and_policies_are_per_account(room):
     assert b.post(f"{nets}/{b.alias}/WA1/{claimed['id']}/release").status_code == 404
     for api in (a, b):
         assert len(api.ok_json("GET", f"/v2/autoscalePolicies/{api.alias}")) == 3
+
+
+PORTS = {"ports": [{"protocol": "TCP", "port": 80}]}
+
+
+def claimed_ips_of(sb, alias: str) -> list[tuple[str, str]]:
+    """The account's rows of `public_ips` and `claimed_ips` as (table, address)."""
+    with sb.store.transaction() as db:
+        return [
+            (table, r[0])
+            for table in ("public_ips", "claimed_ips")
+            for r in db.execute(
+                f"SELECT t.ip FROM {table} t JOIN servers s ON s.id = t.server_id WHERE s.alias=? ORDER BY t.ip",
+                (alias,),
+            )
+        ]
+
+
+def test_trainees_claim_the_same_private_address_each_on_their_own_network(room):
+    """Every trainee's "My Network" is a copy of the tutorial's: a public IP added without
+    internalIPAddress claims 10.20.30.41 on each. In time mode the jobs settle at the start of whoever's
+    next request, so a clash between two accounts would fail every request of the class."""
+    sb, roster, instructor = room
+    a, b, c = (login(sb, seat(roster, "trainee", n)) for n in range(3))
+    servers = {api.alias: api.create_server(groupId=default_group(api), networkId=network_of(api)) for api in (a, b)}
+    assert instructor.put("/sandbox/clock", json={"mode": "time", "speed": 1.0}).status_code == 200
+    jobs = {}
+    for api in (a, b):
+        accepted = api.ok_json(
+            "POST", f"/v2/servers/{api.alias}/{servers[api.alias]['id']}/publicIPAddresses", json=PORTS
+        )
+        jobs[api.alias] = status_id(accepted)
+    assert instructor.put("/sandbox/clock", json={"advance": 3600}).status_code == 200  # both jobs are due
+    assert c.get(f"/v2/datacenters/{c.alias}").status_code == 200  # settles them (a third trainee's request)
+    for api in (a, b):
+        assert api.ok_json("GET", f"/v2/operations/{api.alias}/status/{jobs[api.alias]}")["status"] == "succeeded"
+        own, mapped = api.ok_json("GET", f"/v2/servers/{api.alias}/{servers[api.alias]['id']}")["details"][
+            "ipAddresses"
+        ]
+        assert (own["internal"], mapped["internal"]) == ("10.20.30.40", "10.20.30.41") and mapped["public"]
+        held = api.ok_json(
+            "GET",
+            f"/v2-experimental/networks/{api.alias}/WA1/{network_of(api)}/ipAddresses",
+            params={"type": "claimed"},
+        )
+        assert {x["address"] for x in held if x["type"] == "private"} == {"10.20.30.40", "10.20.30.41"}
+    # one trainee's reset drops that account's public IPs and claimed addresses, not the other's
+    b_rows = claimed_ips_of(sb, b.alias)
+    assert [t for t, _ in b_rows] == ["public_ips", "claimed_ips"] and claimed_ips_of(sb, a.alias) != []
+    assert instructor.post(f"/sandbox/classroom/{a.username}/reset").status_code == 200
+    assert claimed_ips_of(sb, a.alias) == [] and claimed_ips_of(sb, b.alias) == b_rows
+    with sb.store.transaction() as db:  # nothing left hanging on a server that no longer exists
+        for table in ("public_ips", "claimed_ips"):
+            orphans = f"SELECT COUNT(*) FROM {table} WHERE server_id NOT IN (SELECT id FROM servers)"
+            assert db.execute(orphans).fetchone()[0] == 0, table
 
 
 def _body(group_id: str) -> dict:
@@ -492,6 +548,39 @@ def test_restarting_on_the_state_file_keeps_accounts_passwords_and_progress(tmp_
         grown = by_name(read_roster(second))
         assert {u: r for u, r in grown.items() if u in roster} == roster and len(grown) == len(roster) + 1
         assert login(sb, seat(grown, "trainee", 2)).alias == "T003"
+
+
+def add_public_ip(api: Api, server_id: str) -> list[dict]:
+    """Add a public IP without internalIPAddress (polls mode: read to its end); returns the server's
+    `details.ipAddresses` afterwards."""
+    accepted = api.ok_json("POST", f"/v2/servers/{api.alias}/{server_id}/publicIPAddresses", json=PORTS)
+    assert api.wait(accepted["href"])[-1] == "succeeded"
+    return api.ok_json("GET", f"/v2/servers/{api.alias}/{server_id}")["details"]["ipAddresses"]
+
+
+def test_a_state_file_whose_claimed_addresses_were_unique_across_accounts_is_migrated(tmp_path):
+    """Before, `claimed_ips` was keyed by the address alone; such a file opens with its rows kept, and
+    another trainee can then claim the same address on its own network."""
+    state, roster = str(tmp_path / "class.sqlite"), str(tmp_path / "roster.csv")
+    with Sandbox(mode="polls", trainees=2, roster=roster, state=state) as sb:
+        rows = by_name(read_roster(roster))
+        a = login(sb, seat(rows, "trainee"))
+        server_a = a.create_server(groupId=default_group(a), networkId=network_of(a))
+        before = add_public_ip(a, server_a["id"])
+    with sqlite3.connect(state) as db:  # the table as the older sandbox defined it
+        db.executescript(
+            "CREATE TABLE older (ip TEXT PRIMARY KEY, server_id TEXT NOT NULL, position INTEGER NOT NULL);"
+            "INSERT INTO older SELECT ip, server_id, position FROM claimed_ips;"
+            "DROP TABLE claimed_ips; ALTER TABLE older RENAME TO claimed_ips;"
+        )
+    with Sandbox(mode="polls", trainees=2, roster=roster, state=state) as sb:
+        a, b = login(sb, seat(rows, "trainee")), login(sb, seat(rows, "trainee", 1))
+        assert a.ok_json("GET", f"/v2/servers/{a.alias}/{server_a['id']}")["details"]["ipAddresses"] == before
+        server_b = b.create_server(groupId=default_group(b), networkId=network_of(b))
+        assert [x["internal"] for x in add_public_ip(b, server_b["id"])] == ["10.20.30.40", "10.20.30.41"]
+        with sb.store.transaction() as db:
+            kept = db.execute("SELECT network_id, ip FROM claimed_ips ORDER BY position").fetchall()
+        assert [tuple(r) for r in kept] == [(network_of(a), "10.20.30.41"), (network_of(b), "10.20.30.41")]
 
 
 def test_cli_classroom_writes_the_roster_and_never_prints_a_password(tmp_path):
