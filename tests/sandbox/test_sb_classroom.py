@@ -291,6 +291,24 @@ def test_trainees_claim_the_same_private_address_each_on_their_own_network(room)
             assert db.execute(orphans).fetchone()[0] == 0, table
 
 
+def test_a_server_without_a_network_claims_on_its_own_accounts_network(room):
+    """The fallback for a server row without network_id (none is built so today; an older row may be):
+    the first network of its data center among its own account's, never another account's copy."""
+    sb, roster, _ = room
+    a = login(sb, seat(roster, "trainee", 1))
+    tutorial = Api(sb)
+    server = a.create_server(groupId=default_group(a), networkId=network_of(a))
+    with sb.store.transaction() as db:
+        db.execute("UPDATE servers SET network_id=NULL WHERE id=?", (server["id"],))
+    held = "/v2-experimental/networks/{}/WA1/{}/ipAddresses"
+    tutorial_before = tutorial.ok_json("GET", held.format(ALIAS, NETWORK), params={"type": "claimed"})
+    accepted = a.ok_json("POST", f"/v2/servers/{a.alias}/{server['id']}/publicIPAddresses", json=PORTS)
+    assert a.wait(accepted["href"])[-1] == "succeeded"
+    mine = a.ok_json("GET", held.format(a.alias, network_of(a)), params={"type": "claimed"})
+    assert [(x["address"], x["server"]) for x in mine] == [("10.20.30.41", server["name"])]
+    assert tutorial.ok_json("GET", held.format(ALIAS, NETWORK), params={"type": "claimed"}) == tutorial_before
+
+
 def _body(group_id: str) -> dict:
     return {"name": "web", "groupId": group_id, "sourceServerId": TEMPLATE, "cpu": 1, "memoryGB": 1, "type": "standard"}
 

@@ -32,8 +32,11 @@ from .servers import ServerExtras, Servers
 
 PUBLIC_NET = ipaddress.IPv4Network("66.150.0.0/16")
 # The network a server claims addresses on (SQL over a `servers s` row): its own, else (a server
-# without one) the first network of its data center
-_NETWORK_OF_SERVER = "COALESCE(s.network_id, (SELECT n.id FROM networks n WHERE n.dc = s.dc ORDER BY n.name LIMIT 1))"
+# without one) its account's first network of its data center (every account has its own copies)
+_NETWORK_OF_SERVER = (
+    "COALESCE(s.network_id,"
+    " (SELECT n.id FROM networks n WHERE n.dc = s.dc AND n.alias = s.alias ORDER BY n.name, n.id LIMIT 1))"
+)
 
 
 class PublicIps:
