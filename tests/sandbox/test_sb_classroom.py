@@ -451,6 +451,23 @@ def test_steps_need_the_tutorials_way_of_doing_them(room):
     assert done_steps(instructor, row["username"]) == ["create_server", "build_status", "server_by_uuid"]
 
 
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"op": "set", "member": "description", "value": "mine"},  # one operation alone, accepted as an array of one
+        [{"op": "set", "member": "customFields", "value": []}, {"OP": "SET", "Member": "Description", "Value": "mine"}],
+    ],
+)
+def test_any_patch_the_sandbox_accepts_as_setting_the_description_ticks_the_step(room, patch):
+    sb, roster, instructor = room
+    api = login(sb, seat(roster, "trainee"))
+    server = api.create_server(groupId=default_group(api), networkId=network_of(api))
+    assert "update_description" not in done_steps(instructor, api.username)
+    assert api.patch(f"/v2/servers/{api.alias}/{server['id']}", json=patch).status_code == 204
+    assert api.ok_json("GET", f"/v2/servers/{api.alias}/{server['id']}")["description"] == "mine"
+    assert "update_description" in done_steps(instructor, api.username)
+
+
 def test_the_last_error_shows_and_marks_the_trainee_stuck_until_the_next_step(room):
     sb, roster, instructor = room
     row = seat(roster, "trainee", 2)
