@@ -3,7 +3,9 @@ for the instructor, progress through the tutorial's nine steps, resets, and the 
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
 import os
 import re
 import signal
@@ -366,51 +368,58 @@ def test_a_sandbox_without_a_class_has_no_classroom_routes(api):
 # --- progress, step by step over plain HTTP ---------------------------------------------------------------
 
 
-def tutorial_over_http(sb, row: dict):
-    """The tutorial's requests over plain `requests`, yielding each step's name once it is done."""
+def tutorial_over_http(sb, row: dict, slash: bool = False):
+    """The tutorial's requests over plain `requests`, yielding each step's name once it is done; with
+    `slash`, every path ends with "/" (as the official Node SDK sends some; production answered alike)."""
     http = requests.Session()
-    r = http.post(f"{sb.url}/v2/authentication/login", json={"username": row["username"], "password": row["password"]})
+
+    def url(path: str) -> str:
+        base, _, query = path.partition("?")
+        return sb.url + base + ("/" if slash else "") + (f"?{query}" if query else "")
+
+    r = http.post(url("/v2/authentication/login"), json={"username": row["username"], "password": row["password"]})
     body = r.json()
     alias, dc = body["accountAlias"], body["locationAlias"]
     http.headers["Authorization"] = f"Bearer {body['bearerToken']}"
     yield "login"
-    caps = http.get(f"{sb.url}/v2/datacenters/{alias}/{dc}/deploymentCapabilities").json()
+    caps = http.get(url(f"/v2/datacenters/{alias}/{dc}/deploymentCapabilities")).json()
     network = caps["deployableNetworks"][0]["networkId"]
     yield "capabilities"
-    datacenter = http.get(f"{sb.url}/v2/datacenters/{alias}/{dc}", params={"groupLinks": "true"}).json()
+    datacenter = http.get(url(f"/v2/datacenters/{alias}/{dc}"), params={"groupLinks": "true"}).json()
     root = rels(datacenter)["group"]["id"]
     yield "datacenter"
-    tree = http.get(f"{sb.url}/v2/groups/{alias}/{root}").json()
+    tree = http.get(url(f"/v2/groups/{alias}/{root}")).json()
     default = next(g["id"] for g in tree["groups"] if g["name"] == "Default Group")
     yield "groups"
     created = http.post(
-        f"{sb.url}/v2/servers/{alias}",
+        url(f"/v2/servers/{alias}"),
         json={**_body(default), "networkId": network, "description": "My web server"},
     ).json()
     links = rels(created)
     yield "create_server"
     for _ in range(10):  # polls mode: notStarted, executing, succeeded
-        if http.get(sb.url + links["status"]["href"]).json()["status"] == "succeeded":
+        if http.get(url(links["status"]["href"])).json()["status"] == "succeeded":
             break
     yield "build_status"
-    server = http.get(sb.url + links["self"]["href"]).json()
+    server = http.get(url(links["self"]["href"])).json()
     yield "server_by_uuid"
     ops = [{"op": "set", "member": "description", "value": "A very important server"}]
-    assert http.patch(f"{sb.url}/v2/servers/{alias}/{server['id']}", json=ops).status_code == 204
+    assert http.patch(url(f"/v2/servers/{alias}/{server['id']}"), json=ops).status_code == 204
     yield "update_description"
-    queued = http.post(f"{sb.url}/v2/operations/{alias}/servers/reboot", json=[server["id"]]).json()
+    queued = http.post(url(f"/v2/operations/{alias}/servers/reboot"), json=[server["id"]]).json()
     for _ in range(10):
-        if http.get(sb.url + rels(queued[0])["status"]["href"]).json()["status"] == "succeeded":
+        if http.get(url(rels(queued[0])["status"]["href"])).json()["status"] == "succeeded":
             break
     yield "reboot"
 
 
-def test_each_step_counts_when_the_trainees_own_requests_did_it(room):
+@pytest.mark.parametrize("slash", [False, True], ids=["paths", "trailing-slashes"])
+def test_each_step_counts_when_the_trainees_own_requests_did_it(room, slash):
     sb, roster, instructor = room
     row = seat(roster, "trainee", 1)
     assert done_steps(instructor, row["username"]) == []
     reached = []
-    for step in tutorial_over_http(sb, row):
+    for step in tutorial_over_http(sb, row, slash):
         reached.append(step)
         assert done_steps(instructor, row["username"]) == reached, step
     me = board(instructor)[row["username"]]
@@ -466,6 +475,76 @@ def test_any_patch_the_sandbox_accepts_as_setting_the_description_ticks_the_step
     assert api.patch(f"/v2/servers/{api.alias}/{server['id']}", json=patch).status_code == 204
     assert api.ok_json("GET", f"/v2/servers/{api.alias}/{server['id']}")["description"] == "mine"
     assert "update_description" in done_steps(instructor, api.username)
+
+
+def step_time(instructor: Api, username: str, step: str) -> str | None:
+    return board(instructor)[username]["step_times"][step]
+
+
+def test_a_reboot_of_two_servers_under_one_status_id_ticks_reboot_once_when_read_to_its_end(room):
+    """Production answered a batch with one job for all its servers: the step waits for that job's end
+    (not for the answer, nor a status read before the end), and later reads keep the time it was reached."""
+    sb, roster, instructor = room
+    api = login(sb, seat(roster, "trainee"))
+    group, network = default_group(api), network_of(api)
+    ids = [api.create_server(name=name, groupId=group, networkId=network)["id"] for name in ("web", "db")]
+    items = api.ok_json("POST", f"/v2/operations/{api.alias}/servers/reboot", json=ids)
+    assert sorted(i["server"].lower() for i in items) == sorted(ids) and all(i["isQueued"] for i in items)
+    (href,) = {rels(i)["status"]["href"] for i in items}  # one status link for both servers
+    for expected in ("notStarted", "executing"):
+        assert api.ok_json("GET", href)["status"] == expected
+        assert "reboot" not in done_steps(instructor, api.username)
+    assert api.ok_json("GET", href)["status"] == "succeeded"
+    reached = step_time(instructor, api.username, "reboot")
+    assert reached is not None
+    assert instructor.put("/sandbox/clock", json={"advance": 120}).status_code == 200
+    for _ in range(2):  # the same job read again, for either server: the step stays as it was reached
+        assert api.ok_json("GET", href)["status"] == "succeeded"
+    assert step_time(instructor, api.username, "reboot") == reached
+    assert board(instructor)[api.username]["last_error"] is None
+
+
+def read_to_the_end(api: Api, instructor: Api, href: str, step: str) -> list[str]:
+    """Read a job's status until it ends; after each read, `step` is done only once the job succeeded.
+    Returns the statuses read."""
+    statuses: list[str] = []
+    while not statuses or statuses[-1] not in ("succeeded", "failed"):
+        statuses.append(api.ok_json("GET", href)["status"])
+        assert (step in done_steps(instructor, api.username)) == (statuses[-1] == "succeeded"), (step, statuses)
+    return statuses
+
+
+def test_a_resumed_job_has_not_ended(room):
+    """Production's jobs sometimes read `resumed` between two `executing`s (the sandbox's resumed_rate):
+    neither build_status nor reboot counts until the job is read to its end, and `resumed` is no error."""
+    sb, roster, instructor = room
+    api = login(sb, seat(roster, "trainee", 2))
+    assert instructor.put("/sandbox/clock", json={"resumed_rate": 1}).status_code == 200  # every job resumes
+    resumed = ["notStarted", "executing", "resumed", "executing", "succeeded"]
+    accepted = api.post_server("web", default_group(api), networkId=network_of(api))
+    assert read_to_the_end(api, instructor, rels(accepted)["status"]["href"], "build_status") == resumed
+    server_id = api.server_by_uuid(accepted)["id"]
+    (item,) = api.ok_json("POST", f"/v2/operations/{api.alias}/servers/reboot", json=[server_id])
+    assert read_to_the_end(api, instructor, rels(item)["status"]["href"], "reboot") == resumed
+    me = board(instructor)[api.username]
+    assert me["last_error"] is None and not me["stuck"]
+
+
+def jwt_claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_each_seats_bearer_token_names_its_roster_username_and_alias(room):
+    sb, roster, _ = room
+    for row in (seat(roster, "instructor"), seat(roster, "trainee"), seat(roster, "trainee", 2)):
+        api = login(sb, row)
+        claims = jwt_claims(api.token)
+        assert claims["unique_name"] == row["username"] == api.username
+        assert claims["urn:tier3:account-alias"] == row["alias"] == api.alias
+        assert claims["urn:tier3:location-alias"] == "WA1"
+    trainees = {jwt_claims(login(sb, seat(roster, "trainee", n)).token)["unique_name"] for n in range(TRAINEES)}
+    assert len(trainees) == TRAINEES
 
 
 def test_the_last_error_shows_and_marks_the_trainee_stuck_until_the_next_step(room):
