@@ -33,7 +33,7 @@ from .errors import ApiProblem, Forbidden, NotFound
 from .handling import Call, Handled
 from .registry import route
 from .shapes import iso
-from .validation import Body
+from .validation import Body, patch_ops
 
 # The tutorial's steps, in its order (the keys of `steps` in GET /sandbox/classroom; pinned names).
 STEPS = (
@@ -407,8 +407,9 @@ def _message(body: Any) -> str:
 
 
 def _sets_description(call: Call) -> bool:
-    """True when a PATCH body sets the description (`[{op, member: description, value}]`)."""
-    ops = call.body
-    return isinstance(ops, list) and any(
-        isinstance(op, dict) and str(Body(op).get("member", "")).lower() == "description" for op in ops
-    )
+    """True when a PATCH body sets the description, read as the servers' PATCH reads it (an array of
+    `{op, member, value}` or one such object alone)."""
+    try:
+        return any(member.lower() == "description" for member, _ in patch_ops(call.body))
+    except ApiProblem:
+        return False

@@ -2,15 +2,19 @@
 
 A job's status is computed when it is read (`clock.JobClock`); its side effect is the function a
 resource registered for its kind (`@effect` in the resource's module), applied exactly once by
-`settle`, in the transaction of the request that found the job finished.
+`settle`, in the transaction of the request that found the job finished. That request may be any
+account's (time mode settles every due job first), so an effect that raises is contained: its changes
+are undone, the error is logged and the job ends `failed`, instead of failing that request and every
+later one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import fixtures
@@ -19,6 +23,8 @@ from .common import dumps
 from .faults import Faults
 
 JOB_COUNTER_BASE = 100000
+
+log = logging.getLogger("clc_notebook.sandbox")
 
 
 @dataclass(frozen=True)
@@ -101,13 +107,20 @@ class JobQueue:
             if self.clock.is_due(row["created"], row["duration"], now):
                 self.settle(db, row)
 
-    def settle(self, db: sqlite3.Connection, row: sqlite3.Row) -> None:
-        """Apply a finished job's registered effect exactly once (a no-op for a job already settled)."""
+    def settle(self, db: sqlite3.Connection, row: sqlite3.Row) -> str:
+        """Apply a finished job's registered effect exactly once (a no-op for a job already settled);
+        returns the job's outcome. An effect that raises is undone and logged, and the job ends `failed`
+        (its effect applied again as a failed job's, which gives back what the job had reserved)."""
         if db.execute("UPDATE jobs SET settled=1 WHERE id=? AND settled=0", (row["id"],)).rowcount == 0:
-            return
-        kind = self.kinds.get(row["kind"])
-        if kind is not None:
-            kind.effect(db, Job.from_row(row))
+            return str(db.execute("SELECT outcome FROM jobs WHERE id=?", (row["id"],)).fetchone()[0])
+        job = Job.from_row(row)
+        kind = self.kinds.get(job.kind)
+        if kind is None or _applied(db, kind.effect, job):
+            return job.outcome
+        if job.succeeded:
+            db.execute("UPDATE jobs SET outcome='failed' WHERE id=?", (job.id,))
+            _applied(db, kind.effect, replace(job, outcome="failed"))
+        return "failed"
 
     def ledger(self, db: sqlite3.Connection) -> list[dict]:
         """Every job, oldest first: `{id, kind, target, targets, created, polls, outcome, settled}`
@@ -120,3 +133,24 @@ class JobQueue:
             }
             for r in db.execute("SELECT * FROM jobs ORDER BY created, id")
         ]
+
+
+def _applied(db: sqlite3.Connection, effect: Effect, job: Job) -> bool:
+    """Run a job's effect inside a savepoint; True if it returned, False if it raised (its changes undone,
+    the error logged with the job's id, kind and account)."""
+    db.execute("SAVEPOINT job_effect")
+    try:
+        effect(db, job)
+    except Exception:
+        db.execute("ROLLBACK TO job_effect")
+        log.exception(
+            "job %s (%s, account %s, %s): its effect raised; the job ends failed",
+            job.id,
+            job.kind,
+            job.alias,
+            job.outcome,
+        )
+        return False
+    finally:
+        db.execute("RELEASE job_effect")
+    return True

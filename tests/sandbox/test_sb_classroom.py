@@ -3,10 +3,13 @@ for the instructor, progress through the tutorial's nine steps, resets, and the 
 
 from __future__ import annotations
 
+import base64
 import csv
+import json
 import os
 import re
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -235,6 +238,79 @@ def test_networks_and_policies_are_per_account(room):
         assert len(api.ok_json("GET", f"/v2/autoscalePolicies/{api.alias}")) == 3
 
 
+PORTS = {"ports": [{"protocol": "TCP", "port": 80}]}
+
+
+def claimed_ips_of(sb, alias: str) -> list[tuple[str, str]]:
+    """The account's rows of `public_ips` and `claimed_ips` as (table, address)."""
+    with sb.store.transaction() as db:
+        return [
+            (table, r[0])
+            for table in ("public_ips", "claimed_ips")
+            for r in db.execute(
+                f"SELECT t.ip FROM {table} t JOIN servers s ON s.id = t.server_id WHERE s.alias=? ORDER BY t.ip",
+                (alias,),
+            )
+        ]
+
+
+def test_trainees_claim_the_same_private_address_each_on_their_own_network(room):
+    """Every trainee's "My Network" is a copy of the tutorial's: a public IP added without
+    internalIPAddress claims 10.20.30.41 on each. In time mode the jobs settle at the start of whoever's
+    next request, so a clash between two accounts would fail every request of the class."""
+    sb, roster, instructor = room
+    a, b, c = (login(sb, seat(roster, "trainee", n)) for n in range(3))
+    servers = {api.alias: api.create_server(groupId=default_group(api), networkId=network_of(api)) for api in (a, b)}
+    assert instructor.put("/sandbox/clock", json={"mode": "time", "speed": 1.0}).status_code == 200
+    jobs = {}
+    for api in (a, b):
+        accepted = api.ok_json(
+            "POST", f"/v2/servers/{api.alias}/{servers[api.alias]['id']}/publicIPAddresses", json=PORTS
+        )
+        jobs[api.alias] = status_id(accepted)
+    assert instructor.put("/sandbox/clock", json={"advance": 3600}).status_code == 200  # both jobs are due
+    assert c.get(f"/v2/datacenters/{c.alias}").status_code == 200  # settles them (a third trainee's request)
+    for api in (a, b):
+        assert api.ok_json("GET", f"/v2/operations/{api.alias}/status/{jobs[api.alias]}")["status"] == "succeeded"
+        own, mapped = api.ok_json("GET", f"/v2/servers/{api.alias}/{servers[api.alias]['id']}")["details"][
+            "ipAddresses"
+        ]
+        assert (own["internal"], mapped["internal"]) == ("10.20.30.40", "10.20.30.41") and mapped["public"]
+        held = api.ok_json(
+            "GET",
+            f"/v2-experimental/networks/{api.alias}/WA1/{network_of(api)}/ipAddresses",
+            params={"type": "claimed"},
+        )
+        assert {x["address"] for x in held if x["type"] == "private"} == {"10.20.30.40", "10.20.30.41"}
+    # one trainee's reset drops that account's public IPs and claimed addresses, not the other's
+    b_rows = claimed_ips_of(sb, b.alias)
+    assert [t for t, _ in b_rows] == ["public_ips", "claimed_ips"] and claimed_ips_of(sb, a.alias) != []
+    assert instructor.post(f"/sandbox/classroom/{a.username}/reset").status_code == 200
+    assert claimed_ips_of(sb, a.alias) == [] and claimed_ips_of(sb, b.alias) == b_rows
+    with sb.store.transaction() as db:  # nothing left hanging on a server that no longer exists
+        for table in ("public_ips", "claimed_ips"):
+            orphans = f"SELECT COUNT(*) FROM {table} WHERE server_id NOT IN (SELECT id FROM servers)"
+            assert db.execute(orphans).fetchone()[0] == 0, table
+
+
+def test_a_server_without_a_network_claims_on_its_own_accounts_network(room):
+    """The fallback for a server row without network_id (none is built so today; an older row may be):
+    the first network of its data center among its own account's, never another account's copy."""
+    sb, roster, _ = room
+    a = login(sb, seat(roster, "trainee", 1))
+    tutorial = Api(sb)
+    server = a.create_server(groupId=default_group(a), networkId=network_of(a))
+    with sb.store.transaction() as db:
+        db.execute("UPDATE servers SET network_id=NULL WHERE id=?", (server["id"],))
+    held = "/v2-experimental/networks/{}/WA1/{}/ipAddresses"
+    tutorial_before = tutorial.ok_json("GET", held.format(ALIAS, NETWORK), params={"type": "claimed"})
+    accepted = a.ok_json("POST", f"/v2/servers/{a.alias}/{server['id']}/publicIPAddresses", json=PORTS)
+    assert a.wait(accepted["href"])[-1] == "succeeded"
+    mine = a.ok_json("GET", held.format(a.alias, network_of(a)), params={"type": "claimed"})
+    assert [(x["address"], x["server"]) for x in mine] == [("10.20.30.41", server["name"])]
+    assert tutorial.ok_json("GET", held.format(ALIAS, NETWORK), params={"type": "claimed"}) == tutorial_before
+
+
 def _body(group_id: str) -> dict:
     return {"name": "web", "groupId": group_id, "sourceServerId": TEMPLATE, "cpu": 1, "memoryGB": 1, "type": "standard"}
 
@@ -292,51 +368,58 @@ def test_a_sandbox_without_a_class_has_no_classroom_routes(api):
 # --- progress, step by step over plain HTTP ---------------------------------------------------------------
 
 
-def tutorial_over_http(sb, row: dict):
-    """The tutorial's requests over plain `requests`, yielding each step's name once it is done."""
+def tutorial_over_http(sb, row: dict, slash: bool = False):
+    """The tutorial's requests over plain `requests`, yielding each step's name once it is done; with
+    `slash`, every path ends with "/" (as the official Node SDK sends some; production answered alike)."""
     http = requests.Session()
-    r = http.post(f"{sb.url}/v2/authentication/login", json={"username": row["username"], "password": row["password"]})
+
+    def url(path: str) -> str:
+        base, _, query = path.partition("?")
+        return sb.url + base + ("/" if slash else "") + (f"?{query}" if query else "")
+
+    r = http.post(url("/v2/authentication/login"), json={"username": row["username"], "password": row["password"]})
     body = r.json()
     alias, dc = body["accountAlias"], body["locationAlias"]
     http.headers["Authorization"] = f"Bearer {body['bearerToken']}"
     yield "login"
-    caps = http.get(f"{sb.url}/v2/datacenters/{alias}/{dc}/deploymentCapabilities").json()
+    caps = http.get(url(f"/v2/datacenters/{alias}/{dc}/deploymentCapabilities")).json()
     network = caps["deployableNetworks"][0]["networkId"]
     yield "capabilities"
-    datacenter = http.get(f"{sb.url}/v2/datacenters/{alias}/{dc}", params={"groupLinks": "true"}).json()
+    datacenter = http.get(url(f"/v2/datacenters/{alias}/{dc}"), params={"groupLinks": "true"}).json()
     root = rels(datacenter)["group"]["id"]
     yield "datacenter"
-    tree = http.get(f"{sb.url}/v2/groups/{alias}/{root}").json()
+    tree = http.get(url(f"/v2/groups/{alias}/{root}")).json()
     default = next(g["id"] for g in tree["groups"] if g["name"] == "Default Group")
     yield "groups"
     created = http.post(
-        f"{sb.url}/v2/servers/{alias}",
+        url(f"/v2/servers/{alias}"),
         json={**_body(default), "networkId": network, "description": "My web server"},
     ).json()
     links = rels(created)
     yield "create_server"
     for _ in range(10):  # polls mode: notStarted, executing, succeeded
-        if http.get(sb.url + links["status"]["href"]).json()["status"] == "succeeded":
+        if http.get(url(links["status"]["href"])).json()["status"] == "succeeded":
             break
     yield "build_status"
-    server = http.get(sb.url + links["self"]["href"]).json()
+    server = http.get(url(links["self"]["href"])).json()
     yield "server_by_uuid"
     ops = [{"op": "set", "member": "description", "value": "A very important server"}]
-    assert http.patch(f"{sb.url}/v2/servers/{alias}/{server['id']}", json=ops).status_code == 204
+    assert http.patch(url(f"/v2/servers/{alias}/{server['id']}"), json=ops).status_code == 204
     yield "update_description"
-    queued = http.post(f"{sb.url}/v2/operations/{alias}/servers/reboot", json=[server["id"]]).json()
+    queued = http.post(url(f"/v2/operations/{alias}/servers/reboot"), json=[server["id"]]).json()
     for _ in range(10):
-        if http.get(sb.url + rels(queued[0])["status"]["href"]).json()["status"] == "succeeded":
+        if http.get(url(rels(queued[0])["status"]["href"])).json()["status"] == "succeeded":
             break
     yield "reboot"
 
 
-def test_each_step_counts_when_the_trainees_own_requests_did_it(room):
+@pytest.mark.parametrize("slash", [False, True], ids=["paths", "trailing-slashes"])
+def test_each_step_counts_when_the_trainees_own_requests_did_it(room, slash):
     sb, roster, instructor = room
     row = seat(roster, "trainee", 1)
     assert done_steps(instructor, row["username"]) == []
     reached = []
-    for step in tutorial_over_http(sb, row):
+    for step in tutorial_over_http(sb, row, slash):
         reached.append(step)
         assert done_steps(instructor, row["username"]) == reached, step
     me = board(instructor)[row["username"]]
@@ -375,6 +458,93 @@ def test_steps_need_the_tutorials_way_of_doing_them(room):
     demo.ok_json("GET", f"/v2/datacenters/{ALIAS}/WA1/deploymentCapabilities")
     demo.ok_json("GET", f"/v2/groups/{ALIAS}/{ROOT}")
     assert done_steps(instructor, row["username"]) == ["create_server", "build_status", "server_by_uuid"]
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"op": "set", "member": "description", "value": "mine"},  # one operation alone, accepted as an array of one
+        [{"op": "set", "member": "customFields", "value": []}, {"OP": "SET", "Member": "Description", "Value": "mine"}],
+    ],
+)
+def test_any_patch_the_sandbox_accepts_as_setting_the_description_ticks_the_step(room, patch):
+    sb, roster, instructor = room
+    api = login(sb, seat(roster, "trainee"))
+    server = api.create_server(groupId=default_group(api), networkId=network_of(api))
+    assert "update_description" not in done_steps(instructor, api.username)
+    assert api.patch(f"/v2/servers/{api.alias}/{server['id']}", json=patch).status_code == 204
+    assert api.ok_json("GET", f"/v2/servers/{api.alias}/{server['id']}")["description"] == "mine"
+    assert "update_description" in done_steps(instructor, api.username)
+
+
+def step_time(instructor: Api, username: str, step: str) -> str | None:
+    return board(instructor)[username]["step_times"][step]
+
+
+def test_a_reboot_of_two_servers_under_one_status_id_ticks_reboot_once_when_read_to_its_end(room):
+    """Production answered a batch with one job for all its servers: the step waits for that job's end
+    (not for the answer, nor a status read before the end), and later reads keep the time it was reached."""
+    sb, roster, instructor = room
+    api = login(sb, seat(roster, "trainee"))
+    group, network = default_group(api), network_of(api)
+    ids = [api.create_server(name=name, groupId=group, networkId=network)["id"] for name in ("web", "db")]
+    items = api.ok_json("POST", f"/v2/operations/{api.alias}/servers/reboot", json=ids)
+    assert sorted(i["server"].lower() for i in items) == sorted(ids) and all(i["isQueued"] for i in items)
+    (href,) = {rels(i)["status"]["href"] for i in items}  # one status link for both servers
+    for expected in ("notStarted", "executing"):
+        assert api.ok_json("GET", href)["status"] == expected
+        assert "reboot" not in done_steps(instructor, api.username)
+    assert api.ok_json("GET", href)["status"] == "succeeded"
+    reached = step_time(instructor, api.username, "reboot")
+    assert reached is not None
+    assert instructor.put("/sandbox/clock", json={"advance": 120}).status_code == 200
+    for _ in range(2):  # the same job read again, for either server: the step stays as it was reached
+        assert api.ok_json("GET", href)["status"] == "succeeded"
+    assert step_time(instructor, api.username, "reboot") == reached
+    assert board(instructor)[api.username]["last_error"] is None
+
+
+def read_to_the_end(api: Api, instructor: Api, href: str, step: str) -> list[str]:
+    """Read a job's status until it ends; after each read, `step` is done only once the job succeeded.
+    Returns the statuses read."""
+    statuses: list[str] = []
+    while not statuses or statuses[-1] not in ("succeeded", "failed"):
+        statuses.append(api.ok_json("GET", href)["status"])
+        assert (step in done_steps(instructor, api.username)) == (statuses[-1] == "succeeded"), (step, statuses)
+    return statuses
+
+
+def test_a_resumed_job_has_not_ended(room):
+    """Production's jobs sometimes read `resumed` between two `executing`s (the sandbox's resumed_rate):
+    neither build_status nor reboot counts until the job is read to its end, and `resumed` is no error."""
+    sb, roster, instructor = room
+    api = login(sb, seat(roster, "trainee", 2))
+    assert instructor.put("/sandbox/clock", json={"resumed_rate": 1}).status_code == 200  # every job resumes
+    resumed = ["notStarted", "executing", "resumed", "executing", "succeeded"]
+    accepted = api.post_server("web", default_group(api), networkId=network_of(api))
+    assert read_to_the_end(api, instructor, rels(accepted)["status"]["href"], "build_status") == resumed
+    server_id = api.server_by_uuid(accepted)["id"]
+    (item,) = api.ok_json("POST", f"/v2/operations/{api.alias}/servers/reboot", json=[server_id])
+    assert read_to_the_end(api, instructor, rels(item)["status"]["href"], "reboot") == resumed
+    me = board(instructor)[api.username]
+    assert me["last_error"] is None and not me["stuck"]
+
+
+def jwt_claims(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def test_each_seats_bearer_token_names_its_roster_username_and_alias(room):
+    sb, roster, _ = room
+    for row in (seat(roster, "instructor"), seat(roster, "trainee"), seat(roster, "trainee", 2)):
+        api = login(sb, row)
+        claims = jwt_claims(api.token)
+        assert claims["unique_name"] == row["username"] == api.username
+        assert claims["urn:tier3:account-alias"] == row["alias"] == api.alias
+        assert claims["urn:tier3:location-alias"] == "WA1"
+    trainees = {jwt_claims(login(sb, seat(roster, "trainee", n)).token)["unique_name"] for n in range(TRAINEES)}
+    assert len(trainees) == TRAINEES
 
 
 def test_the_last_error_shows_and_marks_the_trainee_stuck_until_the_next_step(room):
@@ -492,6 +662,39 @@ def test_restarting_on_the_state_file_keeps_accounts_passwords_and_progress(tmp_
         grown = by_name(read_roster(second))
         assert {u: r for u, r in grown.items() if u in roster} == roster and len(grown) == len(roster) + 1
         assert login(sb, seat(grown, "trainee", 2)).alias == "T003"
+
+
+def add_public_ip(api: Api, server_id: str) -> list[dict]:
+    """Add a public IP without internalIPAddress (polls mode: read to its end); returns the server's
+    `details.ipAddresses` afterwards."""
+    accepted = api.ok_json("POST", f"/v2/servers/{api.alias}/{server_id}/publicIPAddresses", json=PORTS)
+    assert api.wait(accepted["href"])[-1] == "succeeded"
+    return api.ok_json("GET", f"/v2/servers/{api.alias}/{server_id}")["details"]["ipAddresses"]
+
+
+def test_a_state_file_whose_claimed_addresses_were_unique_across_accounts_is_migrated(tmp_path):
+    """Before, `claimed_ips` was keyed by the address alone; such a file opens with its rows kept, and
+    another trainee can then claim the same address on its own network."""
+    state, roster = str(tmp_path / "class.sqlite"), str(tmp_path / "roster.csv")
+    with Sandbox(mode="polls", trainees=2, roster=roster, state=state) as sb:
+        rows = by_name(read_roster(roster))
+        a = login(sb, seat(rows, "trainee"))
+        server_a = a.create_server(groupId=default_group(a), networkId=network_of(a))
+        before = add_public_ip(a, server_a["id"])
+    with sqlite3.connect(state) as db:  # the table as the older sandbox defined it
+        db.executescript(
+            "CREATE TABLE older (ip TEXT PRIMARY KEY, server_id TEXT NOT NULL, position INTEGER NOT NULL);"
+            "INSERT INTO older SELECT ip, server_id, position FROM claimed_ips;"
+            "DROP TABLE claimed_ips; ALTER TABLE older RENAME TO claimed_ips;"
+        )
+    with Sandbox(mode="polls", trainees=2, roster=roster, state=state) as sb:
+        a, b = login(sb, seat(rows, "trainee")), login(sb, seat(rows, "trainee", 1))
+        assert a.ok_json("GET", f"/v2/servers/{a.alias}/{server_a['id']}")["details"]["ipAddresses"] == before
+        server_b = b.create_server(groupId=default_group(b), networkId=network_of(b))
+        assert [x["internal"] for x in add_public_ip(b, server_b["id"])] == ["10.20.30.40", "10.20.30.41"]
+        with sb.store.transaction() as db:
+            kept = db.execute("SELECT network_id, ip FROM claimed_ips ORDER BY position").fetchall()
+        assert [tuple(r) for r in kept] == [(network_of(a), "10.20.30.41"), (network_of(b), "10.20.30.41")]
 
 
 def test_cli_classroom_writes_the_roster_and_never_prints_a_password(tmp_path):

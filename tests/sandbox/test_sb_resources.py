@@ -4,6 +4,8 @@ served over HTTP by a real uvicorn on a loopback port."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -14,6 +16,7 @@ import requests
 import uvicorn
 from sandbox_helpers import ALIAS, DEFAULT_GROUP, server_body
 
+from clc_notebook.sandbox import fixtures
 from clc_notebook.sandbox.backend import Backend
 from clc_notebook.sandbox.clock import JobClock
 from clc_notebook.sandbox.common import Reply
@@ -73,16 +76,11 @@ class Tags:
         return [r["tag"] for r in db.execute("SELECT tag FROM tags WHERE server_id=? ORDER BY tag", (server_id,))]
 
 
-@pytest.fixture
-def tagged_sandbox(monkeypatch) -> Iterator[str]:
-    """The sandbox's own backend and app with `Tags` listed in RESOURCES (as its one registry line would
-    do), served by uvicorn on a loopback port."""
-    monkeypatch.setattr("clc_notebook.sandbox.backend.build", lambda ctx: build(ctx, [*RESOURCES, Tags]))
-    clock, faults = JobClock(mode="polls"), Faults(None)
-    store = Store()
-    backend = Backend(store, clock, faults)
+@contextlib.contextmanager
+def served(backend: Backend) -> Iterator[str]:
+    """The sandbox's own app over `backend`, served by uvicorn on a loopback port; yields its URL."""
     with ThreadPoolExecutor(2) as executor:
-        app = build_app(backend, clock, faults, executor)
+        app = build_app(backend, backend.clock, backend.faults, executor)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -92,12 +90,22 @@ def tagged_sandbox(monkeypatch) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.fixture
+def tagged_sandbox(monkeypatch) -> Iterator[str]:
+    """The sandbox's own backend and app with `Tags` listed in RESOURCES (as its one registry line would
+    do), served by uvicorn on a loopback port."""
+    monkeypatch.setattr("clc_notebook.sandbox.backend.build", lambda ctx: build(ctx, [*RESOURCES, Tags]))
+    store = Store()
+    with served(Backend(store, JobClock(mode="polls"), Faults(None))) as url:
+        yield url
     store.close()
 
 
-def _login(url: str) -> requests.Session:
+def _login(url: str, username: str = "demouser1", password: str = "mypassword") -> requests.Session:
     http = requests.Session()
-    r = http.post(f"{url}/v2/authentication/login", json={"username": "demouser1", "password": "mypassword"})
+    r = http.post(f"{url}/v2/authentication/login", json={"username": username, "password": password})
     http.headers["Authorization"] = f"Bearer {r.json()['bearerToken']}"
     return http
 
@@ -148,3 +156,73 @@ def test_the_route_table_is_read_from_the_resource_modules():
     handlers = {spec.handler for spec in API_ROUTES}
     assert {"Servers.create", "Groups.delete", "PublicIps.update", "Jobs.status", "Accounts.login"} <= handlers
     assert [spec.path for spec in API_ROUTES if not spec.auth] == ["/v2/authentication/login"]
+
+
+# --- a job whose effect raises ------------------------------------------------------------------
+class Broken:
+    """Jobs whose effect writes down that it ran, then raises when the job succeeded: what a bug, or a
+    clash with another account's rows, in a real effect does."""
+
+    name = "broken"
+    tables = {"broken_runs": "job_id TEXT NOT NULL, outcome TEXT NOT NULL"}
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @route("POST", "/v2/broken/{alias}")
+    def start(self, call: Call) -> Reply:
+        with self.ctx.call(call) as tx:
+            return Reply(202, status_link(tx.alias, tx.queue("breakDown", "wa1", "nothing")))
+
+    @effect("breakDown")
+    def _ran(self, db: sqlite3.Connection, job: Job) -> None:
+        db.execute("INSERT INTO broken_runs VALUES (?, ?)", (job.id, job.outcome))
+        if job.succeeded:
+            raise RuntimeError("the effect's own bug")
+
+
+OTHER = fixtures.Account("otheruser", "otherpassword", "OTHR")
+
+
+@pytest.fixture
+def broken_sandbox(monkeypatch) -> Iterator[tuple[str, Backend]]:
+    """The sandbox's backend and app with `Broken` listed in RESOURCES and a second account, served."""
+    monkeypatch.setattr("clc_notebook.sandbox.backend.build", lambda ctx: build(ctx, [*RESOURCES, Broken]))
+    store = Store()
+    backend = Backend(store, JobClock(mode="polls"), Faults(None))
+    with store.transaction() as db:
+        backend.seed_account(db, OTHER)
+    with served(backend) as url:
+        yield url, backend
+    store.close()
+
+
+def test_an_effect_that_raises_fails_its_job_and_no_request_of_another_account(broken_sandbox, caplog):
+    """Time mode settles every account's due jobs at the start of any request: the raising effect is
+    undone, logged, and its job ends failed (its effect applied as a failed job's); every request answers."""
+    url, backend = broken_sandbox
+    mine, other = _login(url), _login(url, OTHER.username, OTHER.password)
+    backend.clock.configure(mode="time")
+    queued = mine.post(f"{url}/v2/broken/{ALIAS}")
+    assert queued.status_code == 202
+    backend.advance_clock(3600)  # the job is due: the next request of anyone settles it
+    with caplog.at_level(logging.ERROR, logger="clc_notebook.sandbox"):
+        assert other.get(f"{url}/v2/datacenters/{OTHER.alias}").status_code == 200
+        assert other.get(f"{url}/v2/datacenters/{OTHER.alias}").status_code == 200
+    assert mine.get(f"{url}/v2/datacenters/{ALIAS}").status_code == 200
+    assert mine.get(url + queued.json()["href"]).json() == {"status": "failed"}
+    job = queued.json()["id"]
+    assert [(j["id"], j["outcome"], j["settled"]) for j in backend.job_ledger()] == [(job, "failed", True)]
+    with backend.store.transaction() as db:  # the raising run was undone, the failed job's kept
+        assert [tuple(r) for r in db.execute("SELECT * FROM broken_runs")] == [(job, "failed")]
+    (logged,) = [r for r in caplog.records if "its effect raised" in r.getMessage()]
+    assert job in logged.getMessage() and "breakDown" in logged.getMessage() and logged.exc_info
+
+
+def test_a_status_read_that_settles_a_raising_effect_answers_failed(broken_sandbox):
+    """Polls mode: the read that takes the job to its end settles it, and answers the settled outcome."""
+    url, _ = broken_sandbox
+    mine = _login(url)
+    queued = mine.post(f"{url}/v2/broken/{ALIAS}").json()
+    statuses = [mine.get(url + queued["href"]).json()["status"] for _ in range(4)]
+    assert statuses == ["notStarted", "executing", "failed", "failed"]

@@ -4,8 +4,9 @@
 by parameter name, the resources its constructor asks for (`def __init__(self, ctx, servers: Servers)`
 gets the `Servers` built before it). A resource may only ask for resources listed above it; one built
 on another extends it through that one's hooks (`Groups.add_members`, `Servers.add_on`). Optional:
-`tables = {name: "column definitions"}` (created if missing, emptied by a reset) and `seed(self, db)`
-(run after the tutorial's account is seeded). See docs/sandbox.md, "How to add a resource".
+`tables = {name: "column definitions"}` (created if missing, emptied by a reset), `migrate(self, db)`
+(brings those tables of a state file written by an older version up to their definitions) and
+`seed(self, db)` (run after the tutorial's account is seeded). See docs/sandbox.md, "How to add a resource".
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ RESOURCES: list[type] = [
 
 
 def build(ctx: Context, classes: list[type] = RESOURCES) -> dict[str, Any]:
-    """One object per resource class, by its `name`, in order: its own `tables` created, its `@effect`s
-    registered with the job queue. Raises ValueError for a dependency not built before the resource
-    asking for it."""
+    """One object per resource class, by its `name`, in order: its own `tables` created (and migrated),
+    its `@effect`s registered with the job queue. Raises ValueError for a dependency not built before
+    the resource asking for it."""
     built: dict[str, Any] = {}
     for cls in classes:
         wanted = list(inspect.signature(cls).parameters)[1:]  # after ctx
@@ -68,6 +69,10 @@ def build(ctx: Context, classes: list[type] = RESOURCES) -> dict[str, Any]:
             raise ValueError(f"{cls.__name__} needs {', '.join(missing)}: list it after them in RESOURCES")
         ctx.store.add_tables(getattr(cls, "tables", {}))
         resource = cls(ctx, **{name: built[name] for name in wanted})
+        migrate = getattr(resource, "migrate", None)
+        if migrate is not None:
+            with ctx.store.transaction() as db:
+                migrate(db)
         for attribute, mark in effects_of(cls):
             for kind in mark.kinds:
                 ctx.jobs.register(kind, getattr(resource, attribute), mark.duration)

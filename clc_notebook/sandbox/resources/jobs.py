@@ -30,12 +30,13 @@ class Jobs:
 
     def read(self, db: sqlite3.Connection, job: sqlite3.Row) -> str:
         """One status read of a job row (also for other status routes, e.g. v2-experimental operations):
-        counts as a poll, settles the job when it reaches its end; returns the status."""
+        counts as a poll, settles the job when it reaches its end; returns the status (`failed` for a job
+        whose effect raised when it settled, though it was drawn to succeed)."""
         if job["settled"]:
             return str(job["outcome"])
         polls = job["polls"] + 1
         db.execute("UPDATE jobs SET polls=? WHERE id=?", (polls, job["id"]))
         status = self.ctx.clock.status(job["created"], job["duration"], polls, job["outcome"], job_id=job["id"])
         if status in FINAL:
-            self.ctx.jobs.settle(db, job)
+            status = self.ctx.jobs.settle(db, job)
         return status

@@ -7,6 +7,8 @@ As production did (the recordings): a public IP added without `internalIPAddress
 private address** on the server's network and maps onto it (the server's `details.ipAddresses`
 grows by one `{public, internal}` entry); that private address stays the server's when the public
 IP is removed (it shows as `{internal}`), and a later public IP may name it as its `internalIPAddress`.
+A claimed address is unique on its network, not across the sandbox: every account of a class has its own
+copy of the same network, so two trainees' servers may each claim 10.20.30.41.
 """
 
 from __future__ import annotations
@@ -29,13 +31,22 @@ from .networks import Networks
 from .servers import ServerExtras, Servers
 
 PUBLIC_NET = ipaddress.IPv4Network("66.150.0.0/16")
+# The network a server claims addresses on (SQL over a `servers s` row): its own, else (a server
+# without one) its account's first network of its data center (every account has its own copies)
+_NETWORK_OF_SERVER = (
+    "COALESCE(s.network_id,"
+    " (SELECT n.id FROM networks n WHERE n.dc = s.dc AND n.alias = s.alias ORDER BY n.name, n.id LIMIT 1))"
+)
 
 
 class PublicIps:
     """The public IPs of servers, and the private addresses servers claimed for them."""
 
     name = "public_ips"
-    tables = {"claimed_ips": "ip TEXT PRIMARY KEY, server_id TEXT NOT NULL, position INTEGER NOT NULL"}
+    tables = {
+        "claimed_ips": "network_id TEXT NOT NULL, ip TEXT NOT NULL, server_id TEXT NOT NULL,"
+        " position INTEGER NOT NULL, PRIMARY KEY (network_id, ip)"
+    }
 
     def __init__(self, ctx: Context, servers: Servers, networks: Networks) -> None:
         self.ctx = ctx
@@ -44,14 +55,27 @@ class PublicIps:
         servers.add_on(self)
         networks.add_holder(self)  # the claimed private addresses are taken on their network
 
+    def migrate(self, db: sqlite3.Connection) -> None:
+        """A state file written before claimed addresses were keyed by network (`ip` alone was the key,
+        so two accounts could not claim the same address): the table rebuilt with each address's network
+        (its server's), the rows kept."""
+        if "network_id" in {r["name"] for r in db.execute("PRAGMA table_info(claimed_ips)")}:
+            return
+        db.execute("ALTER TABLE claimed_ips RENAME TO claimed_ips_before")
+        db.execute(f"CREATE TABLE claimed_ips ({self.tables['claimed_ips']})")
+        db.execute(
+            "INSERT INTO claimed_ips (network_id, ip, server_id, position)"
+            f" SELECT {_NETWORK_OF_SERVER}, c.ip, c.server_id, c.position"
+            " FROM claimed_ips_before c JOIN servers s ON s.id = c.server_id"
+            f" WHERE {_NETWORK_OF_SERVER} IS NOT NULL"
+        )
+        db.execute("DROP TABLE claimed_ips_before")
+
     # --- as an address holder of networks -----------------------------------------------------------
 
     def addresses_on(self, db: sqlite3.Connection, network_id: str) -> list[dict]:
         """The private addresses servers claimed on a network (their public IPs are listed by networks)."""
-        rows = db.execute(
-            "SELECT c.ip, c.server_id FROM claimed_ips c JOIN servers s ON s.id = c.server_id WHERE s.network_id=?",
-            (network_id,),
-        ).fetchall()
+        rows = db.execute("SELECT ip, server_id FROM claimed_ips WHERE network_id=?", (network_id,)).fetchall()
         return [
             {"address": r["ip"], "claimed": True, "primary": False, "server": r["server_id"].upper(), "type": "private"}
             for r in rows
@@ -156,13 +180,16 @@ class PublicIps:
 
     def _claim(self, db: sqlite3.Connection, server: sqlite3.Row) -> str:
         """A new private address on the server's network, now the server's; returns it."""
-        network = (
-            server["network_id"]
-            or db.execute("SELECT id FROM networks WHERE dc=? ORDER BY name LIMIT 1", (server["dc"],)).fetchone()["id"]
-        )
-        ip = self.networks.allocate(db, db.execute("SELECT * FROM networks WHERE id=?", (network,)).fetchone())
+        network = db.execute(
+            f"SELECT * FROM networks WHERE id = (SELECT {_NETWORK_OF_SERVER} FROM servers s WHERE s.id=?)",
+            (server["id"],),
+        ).fetchone()
+        ip = self.networks.allocate(db, network)
         position = db.execute("SELECT COALESCE(MAX(position),0)+1 FROM claimed_ips").fetchone()[0]
-        db.execute("INSERT INTO claimed_ips VALUES (?,?,?)", (ip, server["id"], position))
+        db.execute(
+            "INSERT INTO claimed_ips (network_id, ip, server_id, position) VALUES (?,?,?,?)",
+            (network["id"], ip, server["id"], position),
+        )
         return ip
 
     @staticmethod
