@@ -9,6 +9,7 @@ scenario, and the structure of each answer is compared with the recorded one (re
   other difference and prints each class of them with an example.
 - Endpoints the sandbox does not serve yet are counted apart ("not implemented"), found by asking the
   sandbox's router, so they are compared as soon as they exist.
+- Interactions the harness could not give an identifier ("unresolved") stay at most MAX_UNRESOLVED.
 - The whole run is written to test-artifacts/recorded-replay.md (counts per family, every class of
   unexplained difference, the endpoints not implemented).
 """
@@ -31,6 +32,13 @@ REPORT = ROOT / "test-artifacts" / "recorded-replay.md"
 SCENARIOS = load()
 FAMILIES = sorted({it.family for sc in SCENARIOS for it in sc.interactions})
 MIN_REPLAYED = 300
+# Interactions whose identifier the harness can neither learn nor set up honestly. Both are job status
+# reads in the Java SDK's server/groups/infrastructure folder: the test created two identical servers per
+# data center, WireMock kept one mapping for the two identical create requests, so no recorded answer
+# introduces the second build's status id (ca2-57671, ut1-163411); guessing the sandbox job from the
+# recorded job numbers would not be a recorded fact. Lower it when set-up learns more; never raise it
+# without a reason here.
+MAX_UNRESOLVED = 2
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +65,13 @@ def test_family_answers_like_production(replay: Summary, family: str):
     assert not lines, (
         f"{family}: {counts.unexplained} of {counts.replayed} replayed interactions differ from production "
         f"in ways docs/sandbox.md does not list (full report: {REPORT.relative_to(ROOT)}):\n" + "\n".join(lines)
+    )
+
+
+def test_almost_every_interaction_is_resolved(replay: Summary):
+    assert replay.unresolved <= MAX_UNRESOLVED, (
+        f"{replay.unresolved} recorded interactions were not replayed for want of an identifier "
+        f"(at most {MAX_UNRESOLVED}): see the unresolved column of {REPORT.relative_to(ROOT)}"
     )
 
 

@@ -41,6 +41,10 @@ class Summary:
     def replayed(self) -> int:
         return sum(f.replayed for f in self.families.values())
 
+    @property
+    def unresolved(self) -> int:
+        return sum(f.unresolved for f in self.families.values())
+
 
 def difference_class(o: Outcome, d: Difference) -> tuple[str, str, str, str]:
     """(family, endpoint, kind, where) with list prefixes folded: one line of the report per class."""
