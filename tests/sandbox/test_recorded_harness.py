@@ -7,6 +7,7 @@ import re
 
 from recorded.compare import diff
 from recorded.corpus import CORPUS_PATH, Interaction, Scenario, load
+from recorded.coverage import ROUTES, UNRECORDED_ROUTES, route_of
 from recorded.deviations import DEVIATIONS, explain
 from recorded.paths import family, parse, template
 from recorded.replay import _select, created_entities, existing_entities, recent
@@ -123,6 +124,16 @@ def test_a_template_the_sandbox_lacks_stands_in_for_one_with_the_same_capabiliti
     assert stand_in_template("CENTOS-5-64-TEMPLATE", templates, {"type": "hyperscale"}) == "CENTOS-7-64-TEMPLATE"
     assert stand_in_template("centos-7-64-template", templates, managed) is None  # the sandbox has it
     assert stand_in_template("RHEL-5-64-TEMPLATE", templates[:1], managed) is None  # none fits: refused
+
+
+def test_requests_are_counted_for_the_route_the_sandbox_router_picks():
+    assert route_of("POST", "/v2-experimental/networks/alias/wa1/claim") == (
+        "POST /v2-experimental/networks/{alias}/{dc}/claim"
+    )
+    assert route_of("POST", "/v2/SERVERS/ALIAS/") == "POST /v2/servers/{alias}"  # any case, trailing slash
+    assert route_of("GET", "/v2/servers/alias/x?uuid=true") == "GET /v2/servers/{alias}/{server}"
+    assert route_of("PATCH", "/v2/datacenters/alias") is None and route_of("GET", "/v2/invoice/a/2015/7") is None
+    assert set(UNRECORDED_ROUTES) < set(ROUTES)
 
 
 def test_the_committed_corpus_is_small_cited_and_free_of_secrets():

@@ -63,6 +63,7 @@ class Outcome:
     category: str
     differences: list[Difference] = field(default_factory=list)
     note: str = ""
+    path: str = ""  # the path sent to the sandbox (no query), once rendered
 
 
 class Replayer:
@@ -116,7 +117,7 @@ class Replayer:
             out.category, out.note = SKIPPED, f"production answered {it.status}"
             return out
         unresolved: list[str] = []
-        path = world.render_path(it.path, unresolved)
+        path = out.path = world.render_path(it.path, unresolved)
         query = world.render(it.query, unresolved) if it.query else None
         if it.family == "statistics" and query:
             query = recent(query, self.sb.clock.now())
