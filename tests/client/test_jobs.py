@@ -217,6 +217,18 @@ def test_a_batch_is_one_job_matched_to_its_servers_by_id(s, default_group):
     assert summary["id"].nunique() == 1 and len(summary) == 3
     states = s.servers().set_index("id")["power_state"]
     assert {states[sid] for sid in ids} == {"stopped"}
+    # A refusal is matched by id too. The sandbox never answers two items in the request's order, so
+    # pairing by position would give the job to the refused server and the refusal to the queued one.
+    s.power_on(ids[0]).wait(timeout=30)
+    jobs = s.power_on([ids[0], ids[1]])  # ids[0] is started already: refused; ids[1] is stopped: queued
+    assert [job.server_id for job in jobs] == [ids[1]]
+    assert [item["server"] for item in jobs.not_queued] == [ids[0]]
+    assert "desired state" in jobs.not_queued[0]["errorMessage"]
+    jobs.wait(timeout=30, raise_on_failure=False)
+    summary = jobs.summary().set_index("server_id")
+    assert summary.loc[ids[1], "status"] == "succeeded" and summary.loc[ids[0], "status"] == "notQueued"
+    states = s.servers().set_index("id")["power_state"]
+    assert (states[ids[0]], states[ids[1]], states[ids[2]]) == ("started", "started", "stopped")
 
 
 def test_a_failed_batch_job_fails_every_server_it_covers(s, default_group, control):

@@ -7,12 +7,13 @@ import re
 
 from recorded.compare import diff
 from recorded.corpus import CORPUS_PATH, Interaction, Scenario, load
+from recorded.coverage import ROUTES, UNRECORDED_ROUTES, route_of
 from recorded.deviations import DEVIATIONS, explain
 from recorded.paths import family, parse, template
-from recorded.replay import _select, existing_entities, recent
+from recorded.replay import _select, created_entities, existing_entities, recent
 from recorded.scenario import _claimed_ips
 from recorded.shapes import shape
-from recorded.world import SandboxApi, World
+from recorded.world import SandboxApi, World, stand_in_template
 
 
 def test_paths_are_typed_by_position_and_keep_their_case():
@@ -82,6 +83,57 @@ def test_set_up_creates_what_the_account_had_but_not_what_the_scenario_creates()
     )
     existing, absent = existing_entities(scenario)
     assert existing == ["server#1"] and absent == set()
+
+
+def test_a_group_or_server_a_read_shows_existed_unless_the_scenario_made_it():
+    child = (("groups", {"#": 0}, "id"), "{group#2}")
+    scenario = Scenario(
+        "s",
+        "repo:path",
+        {
+            "{group#1}": {"name": "Parent"},
+            "{group#2}": {"name": "Child", "parent": "{group#1}"},
+            "{group#3}": {"name": "Made here", "parent": "{group#1}"},
+            "{server#1}": {"group": "{group#3}"},
+        },
+        (
+            Interaction("s", "0", "GET", "/v2/groups/{ALIAS}/{group#1}", "groups", 200, binds=(child,)),
+            Interaction("s", "1", "GET", "/v2/groups/{ALIAS}/{group#2}", "groups", 200),
+            Interaction("s", "2", "POST", "/v2/groups/{ALIAS}", "groups", 201, binds=((("id",), "{group#3}"),)),
+            Interaction(
+                "s", "3", "GET", "/v2/groups/{ALIAS}/{group#3}", "groups", 200, binds=((("x",), "{server#1}"),)
+            ),
+            Interaction("s", "4", "GET", "/v2/servers/{ALIAS}/{server#1}", "servers", 200),
+        ),
+    )
+    created = created_entities(scenario)
+    existing, _ = existing_entities(scenario, created)
+    # the child a listing showed existed before; the server in a group the scenario made did not
+    assert created == {"group#3"} and existing == ["group#1", "group#2"]
+
+
+def test_a_template_the_sandbox_lacks_stands_in_for_one_with_the_same_capabilities():
+    templates = [
+        {"name": "CENTOS-7-64-TEMPLATE", "capabilities": ["hyperscale", "cpuAutoscale"]},
+        {"name": "WIN2012R2DTC-64", "capabilities": ["hyperscale", "managedOS"]},
+        {"name": "RHEL-6-64-TEMPLATE", "capabilities": ["hyperscale", "managedOS"]},
+    ]
+    managed = {"isManagedOS": True, "type": "standard"}
+    assert stand_in_template("RHEL-5-64-TEMPLATE", templates, managed) == "RHEL-6-64-TEMPLATE"
+    assert stand_in_template("UBUNTU-12-64-TEMPLATE", templates, managed) == "WIN2012R2DTC-64"
+    assert stand_in_template("CENTOS-5-64-TEMPLATE", templates, {"type": "hyperscale"}) == "CENTOS-7-64-TEMPLATE"
+    assert stand_in_template("centos-7-64-template", templates, managed) is None  # the sandbox has it
+    assert stand_in_template("RHEL-5-64-TEMPLATE", templates[:1], managed) is None  # none fits: refused
+
+
+def test_requests_are_counted_for_the_route_the_sandbox_router_picks():
+    assert route_of("POST", "/v2-experimental/networks/alias/wa1/claim") == (
+        "POST /v2-experimental/networks/{alias}/{dc}/claim"
+    )
+    assert route_of("POST", "/v2/SERVERS/ALIAS/") == "POST /v2/servers/{alias}"  # any case, trailing slash
+    assert route_of("GET", "/v2/servers/alias/x?uuid=true") == "GET /v2/servers/{alias}/{server}"
+    assert route_of("PATCH", "/v2/datacenters/alias") is None and route_of("GET", "/v2/invoice/a/2015/7") is None
+    assert set(UNRECORDED_ROUTES) < set(ROUTES)
 
 
 def test_the_committed_corpus_is_small_cited_and_free_of_secrets():

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -62,6 +63,7 @@ class Outcome:
     category: str
     differences: list[Difference] = field(default_factory=list)
     note: str = ""
+    path: str = ""  # the path sent to the sandbox (no query), once rendered
 
 
 class Replayer:
@@ -96,13 +98,14 @@ class Replayer:
         """Every interaction of one scenario, replayed in recorded order on a fresh sandbox."""
         self.sb.reset(servers=0, groups=0, datacenters=self.datacenters)
         self.sb.set_faults({})
-        existing, absent = existing_entities(scenario)
+        created = created_entities(scenario)
+        existing, absent = existing_entities(scenario, created)
         world = World(
             self.api,
             scenario,
             existing=set(existing),
             absent=absent,
-            created=created_entities(scenario),
+            created=created,
             cache=self._lookups,
         )
         world.provision(existing)
@@ -114,7 +117,7 @@ class Replayer:
             out.category, out.note = SKIPPED, f"production answered {it.status}"
             return out
         unresolved: list[str] = []
-        path = world.render_path(it.path, unresolved)
+        path = out.path = world.render_path(it.path, unresolved)
         query = world.render(it.query, unresolved) if it.query else None
         if it.family == "statistics" and query:
             query = recent(query, self.sb.clock.now())
@@ -124,6 +127,9 @@ class Replayer:
         body = world.render(it.body, unresolved) if it.has_body else None
         if it.family == "servers" and it.method == "POST" and isinstance(body, dict) and "name" in body:
             body["name"] = fit_name(str(body["name"]), self.api.alias)
+            source = it.body.get("sourceServerId") if isinstance(it.body, dict) else None
+            if isinstance(source, str) and not PLACEHOLDER.fullmatch(source):  # a template, not a server
+                body["sourceServerId"] = world.sandbox_template(body) or source
         kw: dict[str, Any] = {"json": body} if it.has_body else {}
         if "authentication/login" in it.path:  # credentials are the sandbox's (some recordings lack the body)
             kw = {"json": {"username": self.sb.username, "password": self.sb.password}}
@@ -269,9 +275,10 @@ def created_entities(scenario: Scenario) -> set[str]:
     return created
 
 
-def existing_entities(scenario: Scenario) -> tuple[list[str], set[str]]:
+def existing_entities(scenario: Scenario, created: AbstractSet[str] = frozenset()) -> tuple[list[str], set[str]]:
     """Placeholder names the scenario uses before any answer introduced them (in order of first use),
-    and those production answered 404 for on first use (they did not exist: nothing to create)."""
+    and those production answered 404 for on first use (they did not exist: nothing to create).
+    `created` (created_entities): what the scenario's own requests made, never something a read revealed."""
     first_bind: dict[str, int] = {}
     first_use: dict[str, int] = {}
     absent: set[str] = set()
@@ -281,8 +288,9 @@ def existing_entities(scenario: Scenario) -> tuple[list[str], set[str]]:
                 absent.add(name)
             first_use.setdefault(name, i)
         for _path, ph in it.binds:
-            if it.method != "GET" or World.key(ph).split("#")[0] not in REVEALED_KINDS:
-                first_bind.setdefault(World.key(ph), i)
+            name = World.key(ph)
+            if it.method != "GET" or not _revealed(scenario, name, created):
+                first_bind.setdefault(name, i)
     out = []
     for name, used in sorted(first_use.items(), key=lambda kv: kv[1]):
         kind = name.split("#")[0]
@@ -291,6 +299,27 @@ def existing_entities(scenario: Scenario) -> tuple[list[str], set[str]]:
         if first_bind.get(name, used) >= used:
             out.append(name)
     return out, absent
+
+
+def _revealed(scenario: Scenario, name: str, created: AbstractSet[str]) -> bool:
+    """Whether a read that shows `name` shows something the recorded account had before the scenario:
+    a load balancer, pool or policy; a group or server that no request of the scenario created, nor
+    the group it is in (WireMock folders mix runs: a server in a group the folder creates was made
+    by the same run)."""
+    kind = name.split("#")[0]
+    if kind in REVEALED_KINDS:
+        return True
+    if kind not in ("group", "server"):
+        return False
+    seen: set[str] = set()
+    while name and name not in seen:  # the server, its group, the group's parent, ...
+        if name in created:
+            return False
+        seen.add(name)
+        facts = scenario.entities.get("{" + name + "}", {})
+        up = facts.get("group") or facts.get("parent")
+        name = World.key(up) if up else ""
+    return True
 
 
 def _placeholders(value: Any) -> list[str]:

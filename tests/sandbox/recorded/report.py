@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .compare import Difference
+from .coverage import ROUTES, UNRECORDED_ROUTES, route_of
 from .deviations import explain
 from .replay import DIFFERENT, NOT_IMPLEMENTED, SAME, SKIPPED, UNRESOLVED, Outcome
 
@@ -36,10 +37,20 @@ class Summary:
     unexplained: dict[tuple[str, str, str, str], list[tuple[Outcome, Difference]]] = field(default_factory=dict)
     used: Counter[str] = field(default_factory=Counter)
     not_implemented: Counter[str] = field(default_factory=Counter)
+    routes: Counter[str] = field(default_factory=Counter)  # route of the sandbox -> replayed interactions
+    unrouted: Counter[str] = field(default_factory=Counter)  # replayed endpoints no route matched (none expected)
 
     @property
     def replayed(self) -> int:
         return sum(f.replayed for f in self.families.values())
+
+    @property
+    def unresolved(self) -> int:
+        return sum(f.unresolved for f in self.families.values())
+
+    def uncovered(self) -> list[str]:
+        """The sandbox's routes no replayed interaction reached, in route table order."""
+        return [r for r in ROUTES if not self.routes[r]]
 
 
 def difference_class(o: Outcome, d: Difference) -> tuple[str, str, str, str]:
@@ -53,6 +64,13 @@ def summarize(outcomes: list[Outcome]) -> Summary:
     for o in outcomes:
         fam = s.families.setdefault(o.family, Family())
         fam.recorded += 1
+        if o.category in (SAME, DIFFERENT):  # replayed: count it for the route that answered
+            method = o.endpoint.split(" ", 1)[0]
+            route = route_of(method, o.path)
+            if route is None:
+                s.unrouted[o.endpoint] += 1
+            else:
+                s.routes[route] += 1
         if o.category == SAME:
             fam.same += 1
         elif o.category == NOT_IMPLEMENTED:
@@ -113,4 +131,19 @@ def render(s: Summary, seconds: float) -> str:
     lines += [f"- {dev}: {n}" for dev, n in s.used.most_common()]
     lines += ["", "## Endpoints not implemented", ""]
     lines += [f"- {endpoint}: {n}" for endpoint, n in s.not_implemented.most_common()]
+    uncovered = s.uncovered()
+    lines += [
+        "",
+        "## Route coverage",
+        "",
+        f"{len(ROUTES) - len(uncovered)} of the sandbox's {len(ROUTES)} API routes answered replayed interactions;"
+        f" {len(uncovered)} have no recording (listed in docs/sandbox.md, tested by tests/sandbox/test_sb_*.py).",
+        "",
+        "| route | replayed |",
+        "| --- | ---: |",
+    ]
+    for route in ROUTES:
+        mark = " (no recording)" if route in UNRECORDED_ROUTES else ""
+        lines.append(f"| `{route}`{mark} | {s.routes[route]} |")
+    lines += [f"| {endpoint} (no sandbox route) | {n} |" for endpoint, n in s.unrouted.most_common()]
     return "\n".join(lines) + "\n"

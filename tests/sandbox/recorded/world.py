@@ -46,6 +46,7 @@ PROVISIONED_KINDS = {
     "antiAffinityPolicy",
     "alertPolicy",
     "autoscalePolicy",
+    "firewallPolicy",
 }
 # found (or, for a network the scenario renames or releases, claimed) when first used, never made up front
 LOOKUP_KINDS = {"dc", "uuid", "ip", "snapshot", "network", "customField", "autoscalePolicy"}
@@ -334,6 +335,20 @@ class World:
             raise SetupError(f"data center {dc} has no templates")
         return (linux or templates)[0]["name"]
 
+    def sandbox_template(self, body: dict) -> str | None:
+        """The sandbox template standing in for the recorded one of a server create body (sandbox
+        group id filled in), if its data center lacks that one (see `stand_in_template`); None when the
+        body names a template the sandbox has. The caller knows the recorded body named a template, not
+        a server to clone."""
+        wanted = body.get("sourceServerId")
+        if not isinstance(wanted, str) or not isinstance(body.get("groupId"), str):
+            return None
+        try:
+            dc = self.api.call("GET", f"/v2/groups/{self.api.alias}/{body['groupId']}")["locationId"].lower()
+        except SetupError:
+            return None
+        return stand_in_template(wanted, self._capabilities(dc).get("templates", []), body)
+
     def _make_server(self, name: str, facts: dict) -> str:
         if facts.get("isTemplate"):
             raise SetupError("the recorded server is a template (the sandbox lists templates, not template servers)")
@@ -513,6 +528,14 @@ class World:
         body = {"name": str(facts.get("name") or "Replayed policy"), "location": self._dc_of(facts)}
         return self.api.call("POST", f"/v2/antiAffinityPolicies/{self.api.alias}", json=body)["id"]
 
+    def _make_firewallPolicy(self, name: str, facts: dict) -> str:
+        """A policy the account had (in a WireMock folder: one its create mapping does not keep, as
+        identical requests share a mapping): any policy of the data center, between private addresses."""
+        body = {"source": ["10.0.0.1/32"], "destination": ["10.0.0.2/32"], "ports": ["tcp/80"]}
+        dc = self._dc_of(facts)
+        answer = self.api.call("POST", f"/v2-experimental/firewallPolicies/{self.api.alias}/{dc}", json=body)
+        return answer["links"][0]["href"].rstrip("/").rsplit("/", 1)[-1]
+
     def _make_alertPolicy(self, name: str, facts: dict) -> str:
         triggers = [t for t in facts.get("triggers") or [] if t.get("metric")]
         recipients = ["replay@example.com"] * max(1, int(facts.get("recipients") or 1))
@@ -573,6 +596,22 @@ class World:
                 self.options[name] = [str(o.get("name")) for o in f.get("options", [])]
                 return f["id"]
         raise SetupError(f"no free custom field of type {facts.get('type')}")
+
+
+def stand_in_template(wanted: str, templates: list[dict], body: dict) -> str | None:
+    """A set-up rule: a recorded template the sandbox's data center lacks (`templates`, as deployment
+    capabilities list them) is replaced by one that offers every capability the create `body` uses
+    (`managedOS` for `isManagedOS`, `hyperscale` for that type), of the same OS family (the name's first
+    word, `RHEL`) if one is. None when the sandbox has `wanted`, or no template fits (the sandbox's
+    refusal is then compared)."""
+    if any(t["name"].lower() == wanted.lower() for t in templates):
+        return None
+    needs = {"managedOS"} if body.get("isManagedOS") else set()
+    needs |= {"hyperscale"} if body.get("type") == "hyperscale" else set()
+    fit = [t["name"] for t in templates if needs <= set(t.get("capabilities") or [])]
+    family = wanted.split("-")[0].lower()
+    same = [n for n in fit if n.split("-")[0].lower() == family]
+    return (same or fit or [None])[0]
 
 
 def _kind(kind: str) -> str:
