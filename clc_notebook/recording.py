@@ -9,7 +9,8 @@ raised. Reads are not recorded. `runbook.py` turns the log into a notebook that 
 `code_text` below writes one call as Python, for the runbook and for the widgets' code echo alike.
 
 A call whose method reads something first to be replayable later (``add_public_ip``: the server's
-public IPs, to tell the new one) does that read here, and it shows in the history.
+public IPs, to tell the new one; a network's or anti-affinity policy's rename: its name until then,
+which a runbook names it by) does that read here, and it shows in the history.
 """
 
 from __future__ import annotations
@@ -167,8 +168,30 @@ def _public_ips_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any
     return {"public_ips": list(session.public_ips(arguments["server_id"]))}
 
 
+def _network_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The network a rename acts on and its name until then (a runbook names it so on another account)."""
+    reference = str(arguments["network"]).strip()
+    for name, network_id in session.network_choices(arguments.get("dc")):
+        if reference.lower() == network_id.lower() or reference.casefold() == name.casefold():
+            return {"id": network_id.lower(), "name": name}
+    return {}
+
+
+def _policy_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The anti-affinity policy a rename acts on and its name until then."""
+    reference = str(arguments["policy"]).strip()
+    for row in session.anti_affinity_policies().to_dict("records"):
+        if reference.lower() == str(row["id"]).lower() or reference.casefold() == str(row["name"]).casefold():
+            return {"id": str(row["id"]).lower(), "name": str(row["name"])}
+    return {}
+
+
 # method -> a read made before the call, whose answer the runbook needs (kept in Change.before)
-BEFORE: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {"add_public_ip": _public_ips_before}
+BEFORE: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+    "add_public_ip": _public_ips_before,
+    "update_network": _network_before,
+    "update_anti_affinity_policy": _policy_before,
+}
 
 
 def install(cls: type) -> type:

@@ -6,8 +6,10 @@ reads are left out. The notebook written here:
 
 * a first code cell tagged ``parameters``: ``url``, ``username``, ``password`` (None: the environment,
   else the embedded sandbox, as ``clc.connect()`` does), ``dc``, ``timeout``, and one parameter per
-  value worth changing: each new server's and group's name, each group and server the session found
-  in the account (a group by its name, or its path where the name is not unique);
+  value worth changing: each new server's and group's name, each group, network, anti-affinity
+  policy and server the session found in the account (a group by its name, or its path where the
+  name is not unique; a network by its name in ``dc``; a policy by its name), resolved to ids at
+  run time, so that the runbook runs in another data center or account;
 * one cell per change, each waiting on its job. An id the original session got from the API (a new
   server's, group's, public IP's, network's, policy's) is never copied: the cell that creates it keeps
   what the API answers in a variable (``server_1_id``), and later cells use that variable;
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,7 @@ import pandas as pd
 
 from . import group_names
 from .config import ENV_SERVER_PASSWORD
+from .endpoints.base import HEX_ID
 from .errors import ClcError, NotFoundError
 from .jobs import Job, JobSet
 from .recording import SECRET, Change, Code, code_text, literal, log_of, without_defaults
@@ -86,16 +90,28 @@ class _Writer:
     created_servers: list[tuple[str, str]] = field(default_factory=list)  # (id, name parameter)
     created_groups: list[tuple[str, str]] = field(default_factory=list)  # (id, name parameter)
     found_servers: list[str] = field(default_factory=list)  # ids of servers the session found
+    networks: dict[str, str] = field(default_factory=dict)  # an account network's id (lower) -> variable
+    policies: dict[str, str] = field(default_factory=dict)  # an account policy's id (lower) -> variable
     group_by_name: dict[str, str] = field(default_factory=dict)  # a new group's name (casefold) -> id
     others: dict[str, str] = field(default_factory=dict)  # any other new id (lower) -> variable
     counters: dict[str, int] = field(default_factory=dict)
     uses_password: bool = False
     _account_groups: pd.DataFrame | None = None
+    _network_choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # dc -> (name, id)
+    _account_policies: pd.DataFrame | None = None
+    # what the session renamed (a network, a policy): (kind, id) -> its name until then, and back
+    first_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    former_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # -- the notebook ------------------------------------------------------------------------------
 
     def notebook(self) -> dict:
         self.dc = str(self.session.location or "")
+        for change in self.changes:  # an account's network or policy is named as it was before a rename
+            kind = RENAMES.get(change.method)
+            if kind and change.before.get("id") and change.before.get("name"):
+                self.first_names.setdefault((kind, change.before["id"]), change.before["name"])
+                self.former_names.setdefault((kind, change.before["name"].casefold()), change.before["id"])
         for change in self.changes:
             self.steps.append(self._step(change))
         check = self._check_cell()  # may add parameters (groups the servers are in)
@@ -141,7 +157,7 @@ class _Writer:
             "url = None",
             "username = None",
             "password = None",
-            f"dc = {literal(self.dc)}  # the data center the groups below are looked up in",
+            f"dc = {literal(self.dc)}  # the data center the groups and networks below are looked up in",
             "timeout = 600  # seconds each step may wait for its job",
             "poll = None  # seconds between two status reads (None: the client's growing interval)",
         ]
@@ -160,7 +176,7 @@ class _Writer:
         if self.uses_password:
             lines.append(f'server_password = server_password or os.environ.get("{SERVER_PASSWORD_VARIABLE}")')
         if self.setup:
-            lines += ["", "# the account's groups this runbook uses, by name"] + self.setup
+            lines += ["", "# what of the account this runbook uses, by name"] + self.setup
         return "\n".join(lines)
 
     # -- names for ids -------------------------------------------------------------------------------
@@ -225,6 +241,96 @@ class _Writer:
             self.servers[server_id] = self._param(f"server_{number}_id", server_id, "a server of the account")
             self.found_servers.append(server_id)
         return Code(self.servers[server_id])
+
+    def network(self, reference: Any) -> Any:
+        """The variable holding a network: a claimed one's, or the account's (a parameter: its name,
+        resolved in `dc` at run time). A network no longer in the account stays as given."""
+        text = str(reference).strip()
+        for table in (self.others, self.networks):
+            if text.lower() in table:
+                return Code(table[text.lower()])
+        former = self.former_names.get(("network", text.casefold()))
+        found = self._find_network(former or text)
+        if found is None:
+            return reference
+        dc, name, network_id = found
+        name = self.first_names.get(("network", network_id), name)
+        for table in (self.others, self.networks):  # a name of a network already named
+            if network_id in table:
+                return Code(table[network_id])
+        number = self._next("network")
+        variable = f"network_{number}_id"
+        self.networks[network_id] = variable
+        unique = not any(n.casefold() == name.casefold() and i.lower() != network_id for n, i in self._networks_in(dc))
+        in_dc = dc.upper() == self.dc.upper()
+        if unique:
+            value, comment = name, "a network of the account: its name in " + ("dc" if in_dc else dc)
+        else:  # the id is the only unambiguous reference
+            value, comment = network_id, f"a network of the account (its name is not unique in {dc})"
+        self._param(f"network_{number}", value, comment)
+        where = "dc" if in_dc else literal(dc)
+        self.setup.append(f"{variable} = s.resolve_network(network_{number}, {where})")
+        return Code(variable)
+
+    def _networks_in(self, dc: str) -> list[tuple[str, str]]:
+        if dc not in self._network_choices:
+            try:
+                self._network_choices[dc] = self.session.network_choices(dc)
+            except ClcError:
+                self._network_choices[dc] = []
+        return self._network_choices[dc]
+
+    def _find_network(self, text: str) -> tuple[str, str, str] | None:
+        """(data center, name, id) of the account's network `text` (an id, or a name), looked for in
+        `dc` first, then in the other data centers."""
+        by_id = bool(HEX_ID.fullmatch(text))
+        for dc in self._datacenters():
+            for name, network_id in self._networks_in(dc):
+                if (network_id.lower() == text.lower()) if by_id else (name.casefold() == text.casefold()):
+                    return dc, name, network_id.lower()
+        return None
+
+    def _datacenters(self) -> Iterator[str]:
+        yield self.dc
+        try:
+            listed = [str(dc) for dc in self.session.datacenters()["id"]]
+        except ClcError:
+            listed = []
+        yield from (dc for dc in listed if dc.upper() != self.dc.upper())
+
+    def anti_affinity_policy(self, reference: Any) -> Any:
+        """The variable holding an anti-affinity policy: a new one's, or the account's (a parameter:
+        its name, resolved at run time). A policy no longer in the account stays as given."""
+        text = str(reference).strip()
+        for table in (self.others, self.policies):
+            if text.lower() in table:
+                return Code(table[text.lower()])
+        if self._account_policies is None:
+            self._account_policies = self.session.anti_affinity_policies()
+        frame = self._account_policies
+        text = self.former_names.get(("anti_affinity_policy", text.casefold()), text)
+        by_id = bool(HEX_ID.fullmatch(text))
+        column = frame["id"].astype(str).str.lower() if by_id else frame["name"].astype(str).str.casefold()
+        rows = frame[column == (text.lower() if by_id else text.casefold())]
+        if len(rows) != 1:
+            return reference
+        policy_id = str(rows.iloc[0]["id"]).lower()
+        name = self.first_names.get(("anti_affinity_policy", policy_id), str(rows.iloc[0]["name"]))
+        for table in (self.others, self.policies):
+            if policy_id in table:
+                return Code(table[policy_id])
+        number = self._next("anti_affinity_policy")
+        variable = f"anti_affinity_policy_{number}_id"
+        self.policies[policy_id] = variable
+        others = frame[frame["id"].astype(str).str.lower() != policy_id]
+        unique = not (others["name"].astype(str).str.casefold() == name.casefold()).any()
+        if unique:
+            value, comment = name, "an anti-affinity policy of the account: its name"
+        else:  # the id is the only unambiguous reference
+            value, comment = policy_id, "an anti-affinity policy of the account (its name is not unique)"
+        self._param(f"anti_affinity_policy_{number}", value, comment)
+        self.setup.append(f"{variable} = s.resolve_anti_affinity_policy(anti_affinity_policy_{number})")
+        return Code(variable)
 
     def value(self, value: Any) -> Any:
         """An argument with every id the session learnt replaced by the variable holding it."""
@@ -388,6 +494,8 @@ class _Writer:
     def _generic(self, change: Change) -> _Step:
         """Any other change: its arguments with known ids replaced; what it creates kept in a variable."""
         args = self._arguments(change.arguments)
+        if change.method in ANTI_AFFINITY_METHODS:  # `policy`: an id or a name, as in create_server
+            args = [(k, self.anti_affinity_policy(change.arguments[k]) if k == "policy" else v) for k, v in args]
         call = code_text(f"s.{change.method}", args)
         result = change.result
         network_id = getattr(result, "network_id", None) if isinstance(result, Job) else None
@@ -414,6 +522,10 @@ class _Writer:
                 found.append((key, self.secret(key)))
             elif key == "dc" and isinstance(value, str) and value.upper() == self.dc.upper():
                 found.append((key, Code("dc")))
+            elif key in NETWORK_ARGUMENTS and isinstance(value, str):
+                found.append((key, self.network(value)))
+            elif key in POLICY_ARGUMENTS and isinstance(value, str):
+                found.append((key, self.anti_affinity_policy(value)))
             else:
                 found.append((key, self.value(value)))
         return found
@@ -477,6 +589,12 @@ class _Writer:
     def _param_value(self, name: str) -> Any:
         return next((p.value for p in self.params if p.name == name), None)
 
+
+# arguments naming an account's network or anti-affinity policy (by id or name): parameters by name
+NETWORK_ARGUMENTS = ("network", "network_id")
+POLICY_ARGUMENTS = ("anti_affinity_policy_id",)
+ANTI_AFFINITY_METHODS = ("update_anti_affinity_policy", "delete_anti_affinity_policy")
+RENAMES = {"update_network": "network", "update_anti_affinity_policy": "anti_affinity_policy"}
 
 POWER_METHODS = (
     "power",

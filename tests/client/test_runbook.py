@@ -9,6 +9,7 @@ import pytest
 from sandbox_api import TEMPLATE
 
 import clc_notebook as clc
+from clc_notebook import widgets as clw
 from clc_notebook.recording import SECRET, log_of
 from clc_notebook.runbook import check_state
 
@@ -137,3 +138,38 @@ def test_a_new_group_named_by_its_new_name_is_its_variable(s, tmp_path):
     assert 's.update_group(group_1_id, name="Crew")' in cells
     build = next(c for c in cells if "s.create_server(" in c)
     assert "group_id=group_1_id" in build and "Crew" not in build
+
+
+def test_an_account_network_and_policy_are_parameters_by_name_resolved_in_dc(s, sb, tmp_path):
+    with clc.connect(sandbox=sb, quiet=True) as other:  # the account had the policy before the session
+        policy = other.create_anti_affinity_policy("Spread", dc="WA1")
+    network_id = s.resolve_network("My Network")
+    form = clw.ServerBuildForm(s, remember=False, poll=0.01)
+    form.set(name="web", cpu=1, memory_gb=2).build().wait(timeout=60)  # the form gives the network's id
+    assert list(log_of(s))[0].arguments["network_id"] == network_id
+    _build(s, "hs", server_type="hyperscale", network="My Network", anti_affinity_policy_id=policy["id"])
+    s.update_anti_affinity_policy(policy["id"], name="Spread out")  # named by its name before, in the runbook
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+
+    cells = [c["source"] for c in _cells(path) if c["cell_type"] == "code"]
+    assert 'network_1 = "My Network"  # a network of the account: its name in dc' in cells[0]
+    assert 'anti_affinity_policy_1 = "Spread"  # an anti-affinity policy of the account: its name' in cells[0]
+    assert "network_1_id = s.resolve_network(network_1, dc)" in cells[1]
+    assert "anti_affinity_policy_1_id = s.resolve_anti_affinity_policy(anti_affinity_policy_1)" in cells[1]
+    code = "\n".join(cells)
+    assert network_id not in code and policy["id"] not in code  # no id of this account is copied
+    assert "network_id=network_1_id" in cells[2]
+    assert "network=network_1_id" in cells[3] and "anti_affinity_policy_id=anti_affinity_policy_1_id" in cells[3]
+    assert 's.update_anti_affinity_policy(policy=anti_affinity_policy_1_id, name="Spread out")' in cells
+
+
+def test_a_network_in_another_data_center_is_resolved_there(s, tmp_path):
+    va1 = s.networks("VA1").iloc[0]
+    group = s.resolve_group("Default Group", "VA1")
+    s.create_server(name="web", group_id=group, template=TEMPLATE, cpu=1, memory_gb=2, network_id=va1["id"]).wait(
+        timeout=60
+    )
+    cells = [c["source"] for c in _cells(s.export_runbook(tmp_path / "runbook.ipynb")) if c["cell_type"] == "code"]
+    assert f'network_1 = "{va1["name"]}"  # a network of the account: its name in VA1' in cells[0]
+    assert 'network_1_id = s.resolve_network(network_1, "VA1")' in cells[1]
+    assert va1["id"] not in "\n".join(cells)

@@ -71,6 +71,57 @@ def mixed_session(s: clc.Session, sb) -> None:
     s.power_on([web1]).wait(timeout=60)
 
 
+def replay(path, fresh, tmp_path, *parameters: str) -> subprocess.CompletedProcess:
+    """Run the runbook with papermill on `fresh` as the docs say: url and username as parameters, the
+    password from the environment (a parameter would be written into out.ipynb); `parameters` are
+    more ``-p NAME VALUE`` words."""
+    cmd = [sys.executable, "-m", "papermill", str(path), str(tmp_path / "out.ipynb"), "--no-progress-bar"]
+    cmd += ["--log-level", "WARNING", "-p", "url", fresh.url, "-p", "username", fresh.username]
+    cmd += ["-p", "poll", "0.05", *parameters]  # polls mode moves a job per read: no growing interval
+    env = dict(embedded_sandbox_env(), CLC_V2_API_PASSWD=fresh.password)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+
+def test_the_runbook_runs_in_another_data_center_by_network_and_policy_names(new_sandbox, tmp_path):
+    recorded_sb = new_sandbox()
+    account = dict(url=recorded_sb.url, username=recorded_sb.username, password=recorded_sb.password, **FAST)
+    with clc.connect(**account) as before:  # the account had the policy before the session
+        policy = before.create_anti_affinity_policy("Spread", dc="WA1")
+    with clc.connect(**account) as s:
+        network_id = s.resolve_network("My Network")
+        form = clw.ServerBuildForm(s, remember=False, poll=0.02)
+        form.set(name="web", cpu=1, memory_gb=2).build().wait(timeout=60)  # the form's network, by id
+        s.create_server(
+            name="hs",
+            group_id="Default Group",
+            template=TEMPLATE,
+            cpu=1,
+            memory_gb=2,
+            server_type="hyperscale",
+            network_id=network_id,
+            anti_affinity_policy_id=policy["id"],
+        ).wait(timeout=60)
+        path = s.export_runbook(tmp_path / "runbook.ipynb")
+    assert network_id not in path.read_text() and policy["id"] not in path.read_text()
+
+    # another data center, where the account has a network and a policy of those names (other ids)
+    fresh = new_sandbox()
+    with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as setup:
+        va1_network = setup.networks("VA1").iloc[0]["id"]
+        setup.update_network(va1_network, name="My Network", dc="VA1")
+        setup.create_anti_affinity_policy("Spread", dc="VA1")
+    done = replay(path, fresh, tmp_path, "-p", "dc", "VA1")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as replayed:
+        assert sorted(replayed.servers("VA1")["name"]) == ["VA1ALIASHS01", "VA1ALIASWEB01"]
+        on_network = replayed.ip_addresses(va1_network, "VA1", type="claimed")["server"]
+        assert {"VA1ALIASHS01", "VA1ALIASWEB01"} <= set(on_network)
+        spread = replayed.anti_affinity_policies().set_index("name").loc["Spread"]
+        assert spread["location"] == "VA1" and "va1aliashs01" in str(spread["server_ids"]).lower()
+        assert replayed.servers("WA1").empty
+
+
 def test_a_mixed_session_replays_on_a_fresh_sandbox_to_the_same_state(new_sandbox, tmp_path):
     recorded_sb = new_sandbox()
     with clc.connect(url=recorded_sb.url, username=recorded_sb.username, password=recorded_sb.password, **FAST) as s:
