@@ -9,7 +9,7 @@ raised. Reads are not recorded. `runbook.py` turns the log into a notebook that 
 `code_text` below writes one call as Python, for the runbook and for the widgets' code echo alike.
 
 A call whose method reads something first to be replayable later (``add_public_ip``: the server's
-public IPs, to tell the new one; a network's or anti-affinity policy's rename: its name until then,
+addresses, to tell the new public IP and the private address it claims; a network's or anti-affinity policy's rename: its name until then,
 which a runbook names it by) does that read here, and it shows in the history.
 """
 
@@ -165,7 +165,15 @@ def log_of(session: Any) -> ChangeLog:
 
 
 def _public_ips_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"public_ips": list(session.public_ips(arguments["server_id"]))}
+    """The server's addresses before a public IP is added (one read of the server): its public IPs,
+    its ``ipAddresses`` items ({internal, public?}) and its primary private address."""
+    server = session.server(arguments["server_id"])
+    addresses = [dict(i) for i in (server.get("details") or {}).get("ipAddresses") or [] if isinstance(i, dict)]
+    return {
+        "public_ips": [str(i["public"]) for i in addresses if i.get("public")],
+        "addresses": addresses,
+        "ip": server.ip,
+    }
 
 
 def _network_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any]:

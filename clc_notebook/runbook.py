@@ -94,6 +94,9 @@ class _Writer:
     policies: dict[str, str] = field(default_factory=dict)  # an account policy's id (lower) -> variable
     group_by_name: dict[str, str] = field(default_factory=dict)  # a new group's name (casefold) -> id
     others: dict[str, str] = field(default_factory=dict)  # any other new id (lower) -> variable
+    # (server id, private address) -> the variable holding it: an address a public IP's add claimed
+    addresses: dict[tuple[str, str], str] = field(default_factory=dict)
+    _addresses_now: dict[str, list[dict]] = field(default_factory=dict)  # server id -> its ipAddresses
     counters: dict[str, int] = field(default_factory=dict)
     uses_password: bool = False
     _account_groups: pd.DataFrame | None = None
@@ -448,6 +451,9 @@ class _Writer:
         args = dict(change.arguments)
         server_id = str(args.pop("server_id")).lower()
         server = self.server(server_id)
+        internal = args.get("internal_ip")
+        if isinstance(internal, str) and internal:
+            args["internal_ip"] = self._private_address(change, server_id, internal)
         call = code_text("s.add_public_ip", [(None, server), *self._arguments(args)])
         lines = [f"before = set(s.public_ips({server}))", f"{call}.wait(timeout=timeout, poll=poll)"]
         made = self._new_public_ip(change, server_id)
@@ -455,27 +461,86 @@ class _Writer:
             variable = f"public_ip_{self._next('public_ip')}"
             self.others[made] = variable
             lines.append(f"{variable} = (set(s.public_ips({server})) - before).pop()  # the address just added")
+            claimed = None if internal else self._claimed_address(change, server_id, made)
+            if claimed is not None and self._named_later(change, server_id, claimed):
+                self.addresses[(server_id, claimed)] = f"{variable}_internal"
+                lines.append(
+                    f'{variable}_internal = s.public_ip({server}, {variable})["internalIPAddress"]'
+                    "  # the private address it claimed"
+                )
         return _Step("\n".join(lines))
 
+    def _private_address(self, change: Change, server_id: str, address: str) -> Any:
+        """A server's private address as read at run time: one a public IP added before claimed, or the
+        server's primary one; any other address as recorded."""
+        if (server_id, address) in self.addresses:
+            return Code(self.addresses[(server_id, address)])
+        if address == change.before.get("ip"):
+            return Code(f"s.server({self.server(server_id)}).ip")
+        return address
+
+    def _looks(self, change: Change, server_id: str) -> Iterator[tuple[float, list[dict]]]:
+        """(seq, the server's ``ipAddresses`` items) of each later look at the server: the reads of
+        later public-IP adds, then the server now (seq infinite)."""
+        for later in self._on_server(server_id, "add_public_ip", after=change.seq):
+            if "addresses" in later.before:
+                yield later.seq, later.before["addresses"]
+        if server_id not in self._addresses_now:
+            try:
+                details = self.session.server(server_id).get("details") or {}
+            except ClcError:
+                details = {}
+            self._addresses_now[server_id] = [i for i in details.get("ipAddresses") or [] if isinstance(i, dict)]
+        yield float("inf"), self._addresses_now[server_id]
+
     def _new_public_ip(self, change: Change, server_id: str) -> str | None:
-        """The address the add made: on the server now, or named by a later public-IP change, and
-        not there before the call."""
+        """The address the add made: the first public IP not there before the call that a later
+        public-IP change names or a later look at the server shows."""
         before = {str(ip) for ip in change.before.get("public_ips", [])}
         named = [
             str(later.arguments.get("ip"))
-            for later in self.changes
-            if later.seq > change.seq
-            and later.method in ("update_public_ip", "delete_public_ip")
-            and str(later.arguments.get("server_id", "")).lower() == server_id
+            for later in self._on_server(server_id, "update_public_ip", "delete_public_ip", after=change.seq)
         ]
-        try:
-            now = list(self.session.public_ips(server_id))
-        except ClcError:
-            now = []
-        for ip in named + now:
+        seen = [str(i["public"]) for _, look in self._looks(change, server_id) for i in look if i.get("public")]
+        for ip in named + seen:
             if ip not in before and ip not in self.others:
                 return ip
         return None
+
+    def _claimed_address(self, change: Change, server_id: str, made: str) -> str | None:
+        """The private address an add without `internal_ip` claimed: the one a later look at the server
+        maps `made` onto; or, were `made` removed before any look, the one new address a later look
+        shows when this add was the only claim in between."""
+        looks = list(self._looks(change, server_id))
+        for _, look in looks:
+            for item in look:
+                if str(item.get("public")) == made and item.get("internal"):
+                    return str(item["internal"])
+        known = {str(i.get("internal")) for i in change.before.get("addresses", [])} | {str(change.before.get("ip"))}
+        for seq, look in looks:
+            new = {str(i["internal"]) for i in look if i.get("internal") and str(i["internal"]) not in known}
+            claims = [
+                c
+                for c in self._on_server(server_id, "add_public_ip", after=change.seq - 1)
+                if c.seq < seq and not c.arguments.get("internal_ip")
+            ]
+            if new:
+                return new.pop() if len(new) == 1 and claims == [change] else None
+        return None
+
+    def _named_later(self, change: Change, server_id: str, address: str) -> bool:
+        """True when a later public-IP add on the server maps onto `address`."""
+        return any(
+            later.arguments.get("internal_ip") == address
+            for later in self._on_server(server_id, "add_public_ip", after=change.seq)
+        )
+
+    def _on_server(self, server_id: str, *methods: str, after: int) -> Iterator[Change]:
+        """The changes after the `after`-th made by `methods` on the server `server_id`, in order."""
+        for change in self.changes:
+            on_server = str(change.arguments.get("server_id", "")).lower() == server_id
+            if change.seq > after and change.method in methods and on_server:
+                yield change
 
     def _update_public_ip(self, change: Change) -> _Step:
         args = dict(change.arguments)

@@ -173,3 +173,33 @@ def test_a_network_in_another_data_center_is_resolved_there(s, tmp_path):
     assert f'network_1 = "{va1["name"]}"  # a network of the account: its name in VA1' in cells[0]
     assert 'network_1_id = s.resolve_network(network_1, "VA1")' in cells[1]
     assert va1["id"] not in "\n".join(cells)
+
+
+def test_a_private_address_is_read_at_run_time_not_copied(s, tmp_path):
+    server_id = _build(s)
+    s.add_public_ip(server_id, [80]).wait(timeout=60)  # claims a new private address on the server
+    claimed = s.public_ip(server_id, s.public_ips(server_id)[0])["internalIPAddress"]
+    primary = s.server(server_id).ip
+    assert claimed != primary
+    s.add_public_ip(server_id, [443], internal_ip=claimed).wait(timeout=60)
+    s.add_public_ip(server_id, [22], internal_ip=primary).wait(timeout=60)
+    cells = [c["source"] for c in _cells(s.export_runbook(tmp_path / "runbook.ipynb")) if c["cell_type"] == "code"]
+
+    code = "\n".join(cells)
+    assert claimed not in code and primary not in code
+    assert 'public_ip_1_internal = s.public_ip(server_1_id, public_ip_1)["internalIPAddress"]' in cells[3]
+    assert "s.add_public_ip(server_1_id, ports=[443], internal_ip=public_ip_1_internal)" in cells[4]
+    assert "s.add_public_ip(server_1_id, ports=[22], internal_ip=s.server(server_1_id).ip)" in cells[5]
+    assert "public_ip_2_internal" not in code and "public_ip_3_internal" not in code  # no later add names them
+
+
+def test_the_address_a_removed_public_ip_claimed_is_still_told(s, tmp_path):
+    server_id = _build(s)
+    s.add_public_ip(server_id, [80]).wait(timeout=60)
+    ip = s.public_ips(server_id)[0]
+    claimed = s.public_ip(server_id, ip)["internalIPAddress"]
+    s.delete_public_ip(server_id, ip).wait(timeout=60)  # the private address stays the server's
+    s.add_public_ip(server_id, [443], internal_ip=claimed).wait(timeout=60)
+    code = _code(s.export_runbook(tmp_path / "runbook.ipynb"))
+    assert claimed not in code
+    assert "s.add_public_ip(server_1_id, ports=[443], internal_ip=public_ip_1_internal)" in code

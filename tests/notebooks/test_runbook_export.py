@@ -122,6 +122,51 @@ def test_the_runbook_runs_in_another_data_center_by_network_and_policy_names(new
         assert replayed.servers("WA1").empty
 
 
+def public_ip_layout(s: clc.Session, server_id: str) -> list[tuple]:
+    """Each public IP of a server as (its ports, which private address it maps onto: the server's
+    primary one, or the n-th it claimed), sorted: what a replay must reproduce, whatever the addresses."""
+    primary = s.server(server_id).ip
+    layout, claimed = [], []
+    for ip in s.public_ips(server_id):
+        answer = s.public_ip(server_id, ip)
+        internal = answer["internalIPAddress"]
+        if internal != primary and internal not in claimed:
+            claimed.append(internal)
+        target = "primary" if internal == primary else f"claimed {claimed.index(internal) + 1}"
+        layout.append((sorted(p["port"] for p in answer["ports"]), target))
+    return sorted(layout)
+
+
+def test_public_ips_on_claimed_and_primary_addresses_replay_where_the_addresses_differ(new_sandbox, tmp_path):
+    recorded_sb = new_sandbox()
+    with clc.connect(url=recorded_sb.url, username=recorded_sb.username, password=recorded_sb.password, **FAST) as s:
+        web = s.create_server(name="web", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=2)
+        web = web.wait(timeout=60).server_id
+        s.add_public_ip(web, [80]).wait(timeout=60)  # claims a new private address
+        claimed = s.public_ip(web, s.public_ips(web)[0])["internalIPAddress"]
+        primary = s.server(web).ip
+        s.add_public_ip(web, [443], internal_ip=claimed).wait(timeout=60)  # a second public IP on it
+        s.add_public_ip(web, [22], internal_ip=primary).wait(timeout=60)
+        wanted = public_ip_layout(s, web)
+        path = s.export_runbook(tmp_path / "runbook.ipynb")
+    assert wanted == [([22], "primary"), ([80], "claimed 1"), ([443], "claimed 1")]
+
+    # on the fresh account another server takes the addresses the recorded session's server had
+    fresh = new_sandbox()
+    with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as other:
+        app = other.create_server(name="app", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=2)
+        app = app.wait(timeout=60).server_id
+        other.add_public_ip(app, [80]).wait(timeout=60)
+    done = replay(path, fresh, tmp_path)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as replayed:
+        web2 = replayed.servers().set_index("name").loc["WA1ALIASWEB01", "id"]
+        assert replayed.server(web2).ip != primary  # the addresses differ here ...
+        assert claimed not in replayed.server(web2).row["internal_ips"]
+        assert public_ip_layout(replayed, web2) == wanted  # ... and the layout is the same
+
+
 def test_a_mixed_session_replays_on_a_fresh_sandbox_to_the_same_state(new_sandbox, tmp_path):
     recorded_sb = new_sandbox()
     with clc.connect(url=recorded_sb.url, username=recorded_sb.username, password=recorded_sb.password, **FAST) as s:
