@@ -21,7 +21,8 @@ reads are left out. The notebook written here:
   description and parent; what was deleted is gone) and fails the run when anything differs.
 
 No password or token is written: a server password the session set is read, at run time, from the
-``server_password`` parameter or ``$CLC_SERVER_PASSWORD``.
+``server_password`` parameter or ``$CLC_SERVER_PASSWORD``. The title tells to give the login password
+in ``$CLC_V2_API_PASSWD`` rather than with ``-p password`` (papermill stores parameters in its output).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from . import group_names
-from .config import ENV_SERVER_PASSWORD
+from .config import ENV_PASSWORD, ENV_SERVER_PASSWORD
 from .endpoints.base import HEX_ID
 from .errors import ClcError, NotFoundError
 from .jobs import Job, JobSet
@@ -147,8 +148,13 @@ class _Writer:
         return (
             "# Runbook: the changes of a clc_notebook session\n\n"
             f"Written by `Session.export_runbook()`: {len(self.steps)} change(s) in the order they were made"
-            f"{extra}; each step waits for its job. Run it with papermill:\n\n"
-            "    papermill runbook.ipynb out.ipynb -p url URL -p username USER -p password PASSWORD\n\n"
+            f"{extra}; each step waits for its job. Run it with papermill, the password in the environment "
+            f"(`password` left `None` reads `{ENV_PASSWORD}`):\n\n"
+            f"    read -rs {ENV_PASSWORD} && export {ENV_PASSWORD}\n"
+            "    papermill runbook.ipynb out.ipynb -p url URL -p username USER\n\n"
+            "Do not pass `-p password`: papermill writes every parameter into the output notebook (its "
+            "injected-parameters cell), so the password would be stored in `out.ipynb`. The same goes for "
+            f"`server_password` (leave it `None` and set `{SERVER_PASSWORD_VARIABLE}`). "
             "Without `url`, the environment (`CLC_V2_API_URL`, ...) is used, else the embedded sandbox. "
             "The last cell fails the run when the state reached differs from the recorded one."
         )
@@ -156,7 +162,8 @@ class _Writer:
     def _parameters(self) -> str:
         lines = [
             "# Parameters (papermill -p NAME VALUE). url, username, password: None takes the environment",
-            "# (CLC_V2_API_URL, ...), else the embedded sandbox, as clc.connect() does.",
+            "# (CLC_V2_API_URL, ...), else the embedded sandbox, as clc.connect() does. Leave password None",
+            f"# and set {ENV_PASSWORD}: papermill writes a -p value into its output notebook.",
             "url = None",
             "username = None",
             "password = None",

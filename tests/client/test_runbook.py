@@ -203,3 +203,14 @@ def test_the_address_a_removed_public_ip_claimed_is_still_told(s, tmp_path):
     code = _code(s.export_runbook(tmp_path / "runbook.ipynb"))
     assert claimed not in code
     assert "s.add_public_ip(server_1_id, ports=[443], internal_ip=public_ip_1_internal)" in code
+
+
+def test_the_runbook_says_to_give_the_password_in_the_environment_not_as_a_parameter(s, tmp_path):
+    _build(s)
+    cells = _cells(s.export_runbook(tmp_path / "runbook.ipynb"))
+    title, parameters = cells[0]["source"], cells[1]["source"]
+    assert "read -rs CLC_V2_API_PASSWD && export CLC_V2_API_PASSWD" in title
+    assert "papermill runbook.ipynb out.ipynb -p url URL -p username USER\n" in title
+    assert "Do not pass `-p password`" in title and "stored in `out.ipynb`" in title
+    assert "-p password PASSWORD" not in title
+    assert "# and set CLC_V2_API_PASSWD: papermill writes a -p value into its output notebook." in parameters

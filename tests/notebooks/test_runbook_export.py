@@ -73,13 +73,16 @@ def mixed_session(s: clc.Session, sb) -> None:
 
 def replay(path, fresh, tmp_path, *parameters: str) -> subprocess.CompletedProcess:
     """Run the runbook with papermill on `fresh` as the docs say: url and username as parameters, the
-    password from the environment (a parameter would be written into out.ipynb); `parameters` are
-    more ``-p NAME VALUE`` words."""
-    cmd = [sys.executable, "-m", "papermill", str(path), str(tmp_path / "out.ipynb"), "--no-progress-bar"]
-    cmd += ["--log-level", "WARNING", "-p", "url", fresh.url, "-p", "username", fresh.username]
+    password in the environment; `parameters` are more ``-p NAME VALUE`` words. Asserts that the
+    output notebook (written whether the run passed or failed) holds no password."""
+    out = tmp_path / "out.ipynb"
+    cmd = [sys.executable, "-m", "papermill", str(path), str(out), "--no-progress-bar", "--log-level", "WARNING"]
+    cmd += ["-p", "url", fresh.url, "-p", "username", fresh.username]
     cmd += ["-p", "poll", "0.05", *parameters]  # polls mode moves a job per read: no growing interval
     env = dict(embedded_sandbox_env(), CLC_V2_API_PASSWD=fresh.password)
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert fresh.password not in out.read_text()  # a -p password would be in its injected-parameters cell
+    return done
 
 
 def test_the_runbook_runs_in_another_data_center_by_network_and_policy_names(new_sandbox, tmp_path):
@@ -179,16 +182,11 @@ def test_a_mixed_session_replays_on_a_fresh_sandbox_to_the_same_state(new_sandbo
     for secret in secrets:
         assert secret not in text
     fresh = new_sandbox()
-    out = tmp_path / "out.ipynb"
-    cmd = [sys.executable, "-m", "papermill", str(path), str(out), "--no-progress-bar", "--log-level", "WARNING"]
-    cmd += ["-p", "url", fresh.url, "-p", "username", fresh.username, "-p", "password", fresh.password]
-    cmd += ["-p", "poll", "0.05"]  # polls mode moves a job per read: no need for the growing interval
-    done = subprocess.run(cmd, env=embedded_sandbox_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = replay(path, fresh, tmp_path)
 
     assert done.returncode == 0, done.stderr[-3000:]
-    printed = "".join(
-        "".join(o.get("text", "")) for c in json.loads(out.read_text())["cells"] for o in c.get("outputs", [])
-    )
+    out = json.loads((tmp_path / "out.ipynb").read_text())
+    printed = "".join("".join(o.get("text", "")) for c in out["cells"] for o in c.get("outputs", []))
     assert "state reached as recorded: 4 server(s), 2 group(s) checked" in printed
     with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as replayed:
         assert state(replayed) == wanted
@@ -207,10 +205,7 @@ def test_the_last_cell_fails_the_run_when_the_state_differs(new_sandbox, tmp_pat
     nb["cells"][-1]["source"] = nb["cells"][-1]["source"].replace('"cpu": 1', '"cpu": 4')
     path.write_text(json.dumps(nb))
     fresh = new_sandbox()
-    cmd = [sys.executable, "-m", "papermill", str(path), str(tmp_path / "out.ipynb"), "--no-progress-bar"]
-    cmd += ["-p", "url", fresh.url, "-p", "username", fresh.username, "-p", "password", fresh.password]
-    cmd += ["-p", "poll", "0.05"]  # polls mode moves a job per read: no need for the growing interval
-    done = subprocess.run(cmd, env=embedded_sandbox_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = replay(path, fresh, tmp_path)
 
     assert done.returncode != 0
     assert "the runbook did not reach the recorded state" in done.stderr
