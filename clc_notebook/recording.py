@@ -61,6 +61,7 @@ CHANGE_METHODS = (
     "update_firewall_policy",
     "delete_firewall_policy",
     "create_cross_dc_firewall_policy",
+    "enable_cross_dc_firewall_policy",
     "delete_cross_dc_firewall_policy",
     "claim_network",
     "update_network",
@@ -75,7 +76,12 @@ CHANGE_METHODS = (
     "delete_alert_policy",
     "apply_alert_policy",
     "remove_alert_policy",
+    "request",  # the escape hatch: recorded when it is not a GET (RECORDED_WHEN), so a runbook can say so
 )
+# method -> whether a call of it is a change, from its arguments (by default every call is)
+RECORDED_WHEN: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "request": lambda arguments: str(arguments.get("method", "")).strip().upper() not in ("GET", "HEAD"),
+}
 SECRET_WORDS = ("password", "passwd", "secret", "token")
 
 
@@ -219,9 +225,11 @@ def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_local, "depth", 0):  # inside another change call: that one is the change
             return method(self, *args, **kwargs)
+        arguments = _arguments(signature, self, args, kwargs)
+        if name in RECORDED_WHEN and not RECORDED_WHEN[name](arguments):  # a read through `request`
+            return method(self, *args, **kwargs)
         _local.depth = 1
         try:
-            arguments = _arguments(signature, self, args, kwargs)
             change = Change(0, name, arguments)
             if name in BEFORE:
                 try:

@@ -15,7 +15,8 @@ reads are left out. The notebook written here:
   what the API answers in a variable (``server_1_id``), and later cells use that variable;
 * a change that failed in the original session (the call raised, or its job failed) is not replayed:
   a note says what it was and how it failed. A power operation is replayed on the servers whose job
-  succeeded (matched by server id, never by position); the refused ones are named in the note;
+  succeeded (matched by server id, never by position); the refused ones are named in the note. A raw
+  ``s.request()`` that is not a GET is a note too ("not replayed: raw request"): its effect is unknown;
 * a last cell, `check_state`, compares what the run reached with what the session had at export time
   (each server's name, cpu, memory, description, power state and group; each new group's name,
   description and parent; what was deleted is gone) and fails the run when anything differs.
@@ -144,7 +145,7 @@ class _Writer:
     def _title(self) -> str:
         replayed = sum(1 for step in self.steps if step.code)
         skipped = len(self.steps) - replayed
-        extra = f", {skipped} not replayed (they failed in the recorded session)" if skipped else ""
+        extra = f", {skipped} not replayed (a note says why)" if skipped else ""
         return (
             "# Runbook: the changes of a clc_notebook session\n\n"
             f"Written by `Session.export_runbook()`: {len(self.steps)} change(s) in the order they were made"
@@ -401,6 +402,14 @@ class _Writer:
         if args.get("password") is SECRET:
             code = "if server_password:  # the recorded session changed the password\n    " + code
         return _Step(code)
+
+    def _request(self, change: Change) -> _Step:
+        """A raw request (``s.request("POST", ...)``): what it changed is unknown, so it is not replayed."""
+        return _Step(
+            None,
+            f"Not replayed: raw request `{_plain_call(change)}` (the runbook cannot tell what it changed; "
+            "repeat it by hand if the run needs it).",
+        )
 
     def _delete_server(self, change: Change) -> _Step:
         server = self.server(change.arguments["server_id"])

@@ -214,3 +214,31 @@ def test_the_runbook_says_to_give_the_password_in_the_environment_not_as_a_param
     assert "Do not pass `-p password`" in title and "stored in `out.ipynb`" in title
     assert "-p password PASSWORD" not in title
     assert "# and set CLC_V2_API_PASSWD: papermill writes a -p value into its output notebook." in parameters
+
+
+def test_enabling_a_cross_dc_firewall_policy_is_a_change_replayed_on_its_variable(s, tmp_path):
+    policy = s.create_cross_dc_firewall_policy("10.20.0.0/16", "10.101.0.0/16", "VA1")
+    s.enable_cross_dc_firewall_policy(policy["id"], enabled=False)
+    assert [c.method for c in log_of(s)] == ["create_cross_dc_firewall_policy", "enable_cross_dc_firewall_policy"]
+    code = _code(s.export_runbook(tmp_path / "runbook.ipynb"))
+    assert policy["id"] not in code
+    assert "cross_dc_firewall_policy_1_id = s.create_cross_dc_firewall_policy(" in code
+    assert "s.enable_cross_dc_firewall_policy(policy=cross_dc_firewall_policy_1_id, enabled=False)" in code
+
+
+def test_a_raw_request_that_is_not_a_get_is_a_note_not_a_step(s, tmp_path):
+    s.request("GET", "/v2/accounts/{alias}")  # a read: not recorded
+    root = s.root_group_id()
+    s.request("POST", "/v2/groups/{alias}", json={"name": "Raw", "parentGroupId": root})
+    assert [c.method for c in log_of(s)] == ["request"]
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+    cells = _cells(path)
+    assert "Raw" not in _code(path)
+    notes = [c["source"] for c in cells if c["cell_type"] == "markdown"]
+    assert any(
+        note.startswith("**1.** Not replayed: raw request `s.request(")
+        and '"POST"' in note
+        and "/v2/groups/{alias}" in note
+        for note in notes
+    )
+    assert "1 not replayed (a note says why)" in cells[0]["source"]

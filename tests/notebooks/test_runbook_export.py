@@ -32,9 +32,11 @@ def state(s: clc.Session) -> dict:
     servers = s.servers()[SERVER_COLUMNS].copy()
     servers["name"] = servers["name"].str.removeprefix(f"WA1{s.alias}")
     groups = s.groups()[["path", "description"]]
+    cross_dc = s.cross_dc_firewall_policies()[["source_cidr", "destination_cidr", "destination_location", "enabled"]]
     return {
         "servers": sorted(map(tuple, servers.astype(str).values.tolist())),
         "groups": sorted(map(tuple, groups.astype(str).values.tolist())),
+        "cross_dc_firewall_policies": sorted(map(tuple, cross_dc.astype(str).values.tolist())),
     }
 
 
@@ -69,6 +71,8 @@ def mixed_session(s: clc.Session, sb) -> None:
     temp = s.create_server(name="tmp", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=1)
     actions.run("delete", [temp.wait(timeout=60).server_id], confirm=True).wait(timeout=60)
     s.power_on([web1]).wait(timeout=60)
+    policy = s.create_cross_dc_firewall_policy("10.20.0.0/16", "10.101.0.0/16", "VA1")
+    s.enable_cross_dc_firewall_policy(policy["id"], enabled=False)
 
 
 def replay(path, fresh, tmp_path, *parameters: str) -> subprocess.CompletedProcess:
@@ -191,6 +195,7 @@ def test_a_mixed_session_replays_on_a_fresh_sandbox_to_the_same_state(new_sandbo
     with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as replayed:
         assert state(replayed) == wanted
     assert len(wanted["servers"]) == 3  # web01, web02, db01: tmp01 was deleted, big never built
+    assert [policy[-1] for policy in wanted["cross_dc_firewall_policies"]] == ["False"]  # made, then disabled
 
 
 def test_the_last_cell_fails_the_run_when_the_state_differs(new_sandbox, tmp_path):
