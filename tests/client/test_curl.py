@@ -20,8 +20,8 @@ NEW_PASSWORD = "Nw5!curl-Changed"
 
 
 def _tutorial_steps(s: clc.Session) -> None:
-    """The tutorial's calls, plus a body with quotes and a server password, a password change, and a
-    refused request."""
+    """The tutorial's calls, plus a body with quotes and a server password, a password change, a
+    batch power operation (one status id for its servers), a public IP, and a refused request."""
     s.capabilities()
     s.groups("WA1")
     job = s.create_server(
@@ -37,10 +37,16 @@ def _tutorial_steps(s: clc.Session) -> None:
     server_id = job.server_id
     s.update_server(server_id, description="A very important server")
     s.update_server(server_id, password=NEW_PASSWORD).wait(timeout=60)  # sends the current one too
-    s.reboot([server_id]).wait(timeout=60)
+    other = s.create_server(name="db", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=2)
+    other = other.wait(timeout=60).server_id
+    batch = s.reboot([server_id, other])
+    assert len({job.id for job in batch}) == 1  # as production: one status id for the batch
+    batch.wait(timeout=60)
+    s.add_public_ip(server_id, [80, ("udp", 53)]).wait(timeout=60)
     with pytest.raises(clc.NotFoundError):
         s.server("wa1aliasnope01")  # a 404 replays as a 404
-    s.delete_server(server_id).wait(timeout=60)
+    for server in (server_id, other):
+        s.delete_server(server).wait(timeout=60)
 
 
 def _data(command: str) -> str | None:
@@ -121,6 +127,12 @@ def test_the_commands_replayed_with_curl_on_a_fresh_sandbox_answer_the_same_stat
         replayed.append(int(done.stdout))
     assert replayed == statuses
     assert 404 in replayed and 202 in replayed and 204 in replayed  # the statuses are not all alike
+    sent = {c.split()[4].rsplit("/", 1)[-1]: _data(c) for c in commands if " -X POST " in c}
+    assert json.loads(sent["reboot"]) == ["wa1aliasweb01", "wa1aliasdb01"]  # the batch, replayed as sent
+    assert json.loads(sent["publicIPAddresses"])["ports"] == [
+        {"protocol": "TCP", "port": 80},
+        {"protocol": "UDP", "port": 53},
+    ]
     # the password change was accepted (a wrong current password answers 400)
     assert [replayed[n] for n, c in enumerate(commands) if "$CLC_SERVER_CURRENT_PASSWORD" in c] == [202]
 

@@ -71,6 +71,9 @@ def mixed_session(s: clc.Session, sb) -> None:
     temp = s.create_server(name="tmp", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=1)
     actions.run("delete", [temp.wait(timeout=60).server_id], confirm=True).wait(timeout=60)
     s.power_on([web1]).wait(timeout=60)
+    batch = s.power_off([db.server_id, web1])  # as production: every server queued under one status id
+    assert len(batch) == 2 and len({job.id for job in batch}) == 1
+    batch.wait(timeout=60)
     policy = s.create_cross_dc_firewall_policy("10.20.0.0/16", "10.101.0.0/16", "VA1")
     s.enable_cross_dc_firewall_policy(policy["id"], enabled=False)
 
@@ -183,6 +186,7 @@ def test_a_mixed_session_replays_on_a_fresh_sandbox_to_the_same_state(new_sandbo
         secrets = {recorded_sb.password, SERVER_PASSWORD, s.transport._token}
 
     text = path.read_text()
+    assert "s.power_off([server_3_id, server_1_id])" in text  # the batch, each server by its own id
     for secret in secrets:
         assert secret not in text
     fresh = new_sandbox()
@@ -195,6 +199,11 @@ def test_a_mixed_session_replays_on_a_fresh_sandbox_to_the_same_state(new_sandbo
     with clc.connect(url=fresh.url, username=fresh.username, password=fresh.password, **FAST) as replayed:
         assert state(replayed) == wanted
     assert len(wanted["servers"]) == 3  # web01, web02, db01: tmp01 was deleted, big never built
+    assert sorted((name, power) for name, _, _, _, power, _ in wanted["servers"]) == [
+        ("DB01", "stopped"),
+        ("WEB01", "stopped"),
+        ("WEB02", "paused"),
+    ]
     assert [policy[-1] for policy in wanted["cross_dc_firewall_policies"]] == ["False"]  # made, then disabled
 
 
