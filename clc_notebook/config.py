@@ -27,6 +27,8 @@ ENV_LOCATION = "CLC_LOCATION"
 ENV_NAMES = (ENV_URL, ENV_USERNAME, ENV_PASSWORD, ENV_TOKEN, ENV_ALIAS, ENV_LOCATION)
 # Not a connection setting: where exported code (s.curl(), runbooks, the widgets' code) reads a server's password.
 ENV_SERVER_PASSWORD = "CLC_SERVER_PASSWORD"
+# ... and, in s.curl()'s password change, the server's current password (the change sends both)
+ENV_SERVER_CURRENT_PASSWORD = "CLC_SERVER_CURRENT_PASSWORD"
 
 # numeric settings -> (bound, whether the bound itself is allowed): a bad value fails here, named,
 # not later inside urllib3 or time.sleep

@@ -4,21 +4,26 @@ One command per row of the history (every HTTP attempt, in order), written so th
 as is once two variables are set: ``CLC_TOKEN`` (a bearer token) and, for the login,
 ``CLC_V2_API_PASSWD``. No secret is ever written: the history keeps request bodies with every secret
 masked (``***``), and a mask becomes a shell variable here: ``$CLC_V2_API_PASSWD`` in the login
-body, ``$CLC_SERVER_PASSWORD`` in any other body (a server's password).
+body, ``$CLC_SERVER_CURRENT_PASSWORD`` for the ``current`` member of a server's password change, and
+``$CLC_SERVER_PASSWORD`` for any other (a server's new password, or the one a build sets).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 
-from .config import ENV_PASSWORD, ENV_SERVER_PASSWORD
+from .config import ENV_PASSWORD, ENV_SERVER_CURRENT_PASSWORD, ENV_SERVER_PASSWORD
 
 MASK = "***"  # what transport.Redactor writes in place of a secret
 LOGIN_PATH = "/v2/authentication/login"
 TOKEN_VARIABLE = "CLC_TOKEN"
 LOGIN_PASSWORD_VARIABLE = ENV_PASSWORD
 SERVER_PASSWORD_VARIABLE = ENV_SERVER_PASSWORD
+CURRENT_PASSWORD_VARIABLE = ENV_SERVER_CURRENT_PASSWORD
+# a mask that is the value of a "current" member (Update Server's {"current": ..., "password": ...})
+CURRENT_MEMBER = re.compile(r'"current"\s*:\s*"$')
 
 
 def commands(history: Iterable[dict], base_url: str) -> list[str]:
@@ -50,6 +55,11 @@ def command(row: dict, base_url: str) -> str:
 
 def _quoted(body: str, variable: str) -> str:
     """`body` as one shell word: single-quoted text, with each masked secret replaced by ``"$variable"``
-    (expanded by the shell, so the secret itself is never written)."""
+    (``"$CLC_SERVER_CURRENT_PASSWORD"`` where it is a ``current`` member), expanded by the shell, so
+    the secret itself is never written."""
     pieces = body.split(MASK)
-    return f'"${variable}"'.join(shlex.quote(piece) if piece else "" for piece in pieces)
+    word = shlex.quote(pieces[0]) if pieces[0] else ""
+    for before, piece in zip(pieces, pieces[1:], strict=False):
+        secret = CURRENT_PASSWORD_VARIABLE if CURRENT_MEMBER.search(before) else variable
+        word += f'"${secret}"' + (shlex.quote(piece) if piece else "")
+    return word

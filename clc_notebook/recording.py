@@ -9,7 +9,8 @@ raised. Reads are not recorded. `runbook.py` turns the log into a notebook that 
 `code_text` below writes one call as Python, for the runbook and for the widgets' code echo alike.
 
 A call whose method reads something first to be replayable later (``add_public_ip``: the server's
-public IPs, to tell the new one) does that read here, and it shows in the history.
+addresses, to tell the new public IP and the private address it claims; a network's or anti-affinity policy's rename: its name until then,
+which a runbook names it by) does that read here, and it shows in the history.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ CHANGE_METHODS = (
     "update_firewall_policy",
     "delete_firewall_policy",
     "create_cross_dc_firewall_policy",
+    "enable_cross_dc_firewall_policy",
     "delete_cross_dc_firewall_policy",
     "claim_network",
     "update_network",
@@ -74,7 +76,12 @@ CHANGE_METHODS = (
     "delete_alert_policy",
     "apply_alert_policy",
     "remove_alert_policy",
+    "request",  # the escape hatch: recorded when it is not a GET (RECORDED_WHEN), so a runbook can say so
 )
+# method -> whether a call of it is a change, from its arguments (by default every call is)
+RECORDED_WHEN: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "request": lambda arguments: str(arguments.get("method", "")).strip().upper() not in ("GET", "HEAD"),
+}
 SECRET_WORDS = ("password", "passwd", "secret", "token")
 
 
@@ -164,11 +171,41 @@ def log_of(session: Any) -> ChangeLog:
 
 
 def _public_ips_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {"public_ips": list(session.public_ips(arguments["server_id"]))}
+    """The server's addresses before a public IP is added (one read of the server): its public IPs,
+    its ``ipAddresses`` items ({internal, public?}) and its primary private address."""
+    server = session.server(arguments["server_id"])
+    addresses = [dict(i) for i in (server.get("details") or {}).get("ipAddresses") or [] if isinstance(i, dict)]
+    return {
+        "public_ips": [str(i["public"]) for i in addresses if i.get("public")],
+        "addresses": addresses,
+        "ip": server.ip,
+    }
+
+
+def _network_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The network a rename acts on and its name until then (a runbook names it so on another account)."""
+    reference = str(arguments["network"]).strip()
+    for name, network_id in session.network_choices(arguments.get("dc")):
+        if reference.lower() == network_id.lower() or reference.casefold() == name.casefold():
+            return {"id": network_id.lower(), "name": name}
+    return {}
+
+
+def _policy_before(session: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The anti-affinity policy a rename acts on and its name until then."""
+    reference = str(arguments["policy"]).strip()
+    for row in session.anti_affinity_policies().to_dict("records"):
+        if reference.lower() == str(row["id"]).lower() or reference.casefold() == str(row["name"]).casefold():
+            return {"id": str(row["id"]).lower(), "name": str(row["name"])}
+    return {}
 
 
 # method -> a read made before the call, whose answer the runbook needs (kept in Change.before)
-BEFORE: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {"add_public_ip": _public_ips_before}
+BEFORE: dict[str, Callable[[Any, dict[str, Any]], dict[str, Any]]] = {
+    "add_public_ip": _public_ips_before,
+    "update_network": _network_before,
+    "update_anti_affinity_policy": _policy_before,
+}
 
 
 def install(cls: type) -> type:
@@ -188,9 +225,11 @@ def _recorded(method: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_local, "depth", 0):  # inside another change call: that one is the change
             return method(self, *args, **kwargs)
+        arguments = _arguments(signature, self, args, kwargs)
+        if name in RECORDED_WHEN and not RECORDED_WHEN[name](arguments):  # a read through `request`
+            return method(self, *args, **kwargs)
         _local.depth = 1
         try:
-            arguments = _arguments(signature, self, args, kwargs)
             change = Change(0, name, arguments)
             if name in BEFORE:
                 try:

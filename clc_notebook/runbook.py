@@ -6,26 +6,31 @@ reads are left out. The notebook written here:
 
 * a first code cell tagged ``parameters``: ``url``, ``username``, ``password`` (None: the environment,
   else the embedded sandbox, as ``clc.connect()`` does), ``dc``, ``timeout``, and one parameter per
-  value worth changing: each new server's and group's name, each group and server the session found
-  in the account (a group by its name, or its path where the name is not unique);
+  value worth changing: each new server's and group's name, each group, network, anti-affinity
+  policy and server the session found in the account (a group by its name, or its path where the
+  name is not unique; a network by its name in ``dc``; a policy by its name), resolved to ids at
+  run time, so that the runbook runs in another data center or account;
 * one cell per change, each waiting on its job. An id the original session got from the API (a new
   server's, group's, public IP's, network's, policy's) is never copied: the cell that creates it keeps
   what the API answers in a variable (``server_1_id``), and later cells use that variable;
 * a change that failed in the original session (the call raised, or its job failed) is not replayed:
   a note says what it was and how it failed. A power operation is replayed on the servers whose job
-  succeeded (matched by server id, never by position); the refused ones are named in the note;
+  succeeded (matched by server id, never by position); the refused ones are named in the note. A raw
+  ``s.request()`` that is not a GET is a note too ("not replayed: raw request"): its effect is unknown;
 * a last cell, `check_state`, compares what the run reached with what the session had at export time
   (each server's name, cpu, memory, description, power state and group; each new group's name,
   description and parent; what was deleted is gone) and fails the run when anything differs.
 
 No password or token is written: a server password the session set is read, at run time, from the
-``server_password`` parameter or ``$CLC_SERVER_PASSWORD``.
+``server_password`` parameter or ``$CLC_SERVER_PASSWORD``. The title tells to give the login password
+in ``$CLC_V2_API_PASSWD`` rather than with ``-p password`` (papermill stores parameters in its output).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,7 +38,8 @@ from typing import Any
 import pandas as pd
 
 from . import group_names
-from .config import ENV_SERVER_PASSWORD
+from .config import ENV_PASSWORD, ENV_SERVER_PASSWORD
+from .endpoints.base import HEX_ID
 from .errors import ClcError, NotFoundError
 from .jobs import Job, JobSet
 from .recording import SECRET, Change, Code, code_text, literal, log_of, without_defaults
@@ -86,16 +92,31 @@ class _Writer:
     created_servers: list[tuple[str, str]] = field(default_factory=list)  # (id, name parameter)
     created_groups: list[tuple[str, str]] = field(default_factory=list)  # (id, name parameter)
     found_servers: list[str] = field(default_factory=list)  # ids of servers the session found
+    networks: dict[str, str] = field(default_factory=dict)  # an account network's id (lower) -> variable
+    policies: dict[str, str] = field(default_factory=dict)  # an account policy's id (lower) -> variable
     group_by_name: dict[str, str] = field(default_factory=dict)  # a new group's name (casefold) -> id
     others: dict[str, str] = field(default_factory=dict)  # any other new id (lower) -> variable
+    # (server id, private address) -> the variable holding it: an address a public IP's add claimed
+    addresses: dict[tuple[str, str], str] = field(default_factory=dict)
+    _addresses_now: dict[str, list[dict]] = field(default_factory=dict)  # server id -> its ipAddresses
     counters: dict[str, int] = field(default_factory=dict)
     uses_password: bool = False
     _account_groups: pd.DataFrame | None = None
+    _network_choices: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # dc -> (name, id)
+    _account_policies: pd.DataFrame | None = None
+    # what the session renamed (a network, a policy): (kind, id) -> its name until then, and back
+    first_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    former_names: dict[tuple[str, str], str] = field(default_factory=dict)
 
     # -- the notebook ------------------------------------------------------------------------------
 
     def notebook(self) -> dict:
         self.dc = str(self.session.location or "")
+        for change in self.changes:  # an account's network or policy is named as it was before a rename
+            kind = RENAMES.get(change.method)
+            if kind and change.before.get("id") and change.before.get("name"):
+                self.first_names.setdefault((kind, change.before["id"]), change.before["name"])
+                self.former_names.setdefault((kind, change.before["name"].casefold()), change.before["id"])
         for change in self.changes:
             self.steps.append(self._step(change))
         check = self._check_cell()  # may add parameters (groups the servers are in)
@@ -124,12 +145,17 @@ class _Writer:
     def _title(self) -> str:
         replayed = sum(1 for step in self.steps if step.code)
         skipped = len(self.steps) - replayed
-        extra = f", {skipped} not replayed (they failed in the recorded session)" if skipped else ""
+        extra = f", {skipped} not replayed (a note says why)" if skipped else ""
         return (
             "# Runbook: the changes of a clc_notebook session\n\n"
             f"Written by `Session.export_runbook()`: {len(self.steps)} change(s) in the order they were made"
-            f"{extra}; each step waits for its job. Run it with papermill:\n\n"
-            "    papermill runbook.ipynb out.ipynb -p url URL -p username USER -p password PASSWORD\n\n"
+            f"{extra}; each step waits for its job. Run it with papermill, the password in the environment "
+            f"(`password` left `None` reads `{ENV_PASSWORD}`):\n\n"
+            f"    read -rs {ENV_PASSWORD} && export {ENV_PASSWORD}\n"
+            "    papermill runbook.ipynb out.ipynb -p url URL -p username USER\n\n"
+            "Do not pass `-p password`: papermill writes every parameter into the output notebook (its "
+            "injected-parameters cell), so the password would be stored in `out.ipynb`. The same goes for "
+            f"`server_password` (leave it `None` and set `{SERVER_PASSWORD_VARIABLE}`). "
             "Without `url`, the environment (`CLC_V2_API_URL`, ...) is used, else the embedded sandbox. "
             "The last cell fails the run when the state reached differs from the recorded one."
         )
@@ -137,11 +163,12 @@ class _Writer:
     def _parameters(self) -> str:
         lines = [
             "# Parameters (papermill -p NAME VALUE). url, username, password: None takes the environment",
-            "# (CLC_V2_API_URL, ...), else the embedded sandbox, as clc.connect() does.",
+            "# (CLC_V2_API_URL, ...), else the embedded sandbox, as clc.connect() does. Leave password None",
+            f"# and set {ENV_PASSWORD}: papermill writes a -p value into its output notebook.",
             "url = None",
             "username = None",
             "password = None",
-            f"dc = {literal(self.dc)}  # the data center the groups below are looked up in",
+            f"dc = {literal(self.dc)}  # the data center the groups and networks below are looked up in",
             "timeout = 600  # seconds each step may wait for its job",
             "poll = None  # seconds between two status reads (None: the client's growing interval)",
         ]
@@ -160,7 +187,7 @@ class _Writer:
         if self.uses_password:
             lines.append(f'server_password = server_password or os.environ.get("{SERVER_PASSWORD_VARIABLE}")')
         if self.setup:
-            lines += ["", "# the account's groups this runbook uses, by name"] + self.setup
+            lines += ["", "# what of the account this runbook uses, by name"] + self.setup
         return "\n".join(lines)
 
     # -- names for ids -------------------------------------------------------------------------------
@@ -226,6 +253,96 @@ class _Writer:
             self.found_servers.append(server_id)
         return Code(self.servers[server_id])
 
+    def network(self, reference: Any) -> Any:
+        """The variable holding a network: a claimed one's, or the account's (a parameter: its name,
+        resolved in `dc` at run time). A network no longer in the account stays as given."""
+        text = str(reference).strip()
+        for table in (self.others, self.networks):
+            if text.lower() in table:
+                return Code(table[text.lower()])
+        former = self.former_names.get(("network", text.casefold()))
+        found = self._find_network(former or text)
+        if found is None:
+            return reference
+        dc, name, network_id = found
+        name = self.first_names.get(("network", network_id), name)
+        for table in (self.others, self.networks):  # a name of a network already named
+            if network_id in table:
+                return Code(table[network_id])
+        number = self._next("network")
+        variable = f"network_{number}_id"
+        self.networks[network_id] = variable
+        unique = not any(n.casefold() == name.casefold() and i.lower() != network_id for n, i in self._networks_in(dc))
+        in_dc = dc.upper() == self.dc.upper()
+        if unique:
+            value, comment = name, "a network of the account: its name in " + ("dc" if in_dc else dc)
+        else:  # the id is the only unambiguous reference
+            value, comment = network_id, f"a network of the account (its name is not unique in {dc})"
+        self._param(f"network_{number}", value, comment)
+        where = "dc" if in_dc else literal(dc)
+        self.setup.append(f"{variable} = s.resolve_network(network_{number}, {where})")
+        return Code(variable)
+
+    def _networks_in(self, dc: str) -> list[tuple[str, str]]:
+        if dc not in self._network_choices:
+            try:
+                self._network_choices[dc] = self.session.network_choices(dc)
+            except ClcError:
+                self._network_choices[dc] = []
+        return self._network_choices[dc]
+
+    def _find_network(self, text: str) -> tuple[str, str, str] | None:
+        """(data center, name, id) of the account's network `text` (an id, or a name), looked for in
+        `dc` first, then in the other data centers."""
+        by_id = bool(HEX_ID.fullmatch(text))
+        for dc in self._datacenters():
+            for name, network_id in self._networks_in(dc):
+                if (network_id.lower() == text.lower()) if by_id else (name.casefold() == text.casefold()):
+                    return dc, name, network_id.lower()
+        return None
+
+    def _datacenters(self) -> Iterator[str]:
+        yield self.dc
+        try:
+            listed = [str(dc) for dc in self.session.datacenters()["id"]]
+        except ClcError:
+            listed = []
+        yield from (dc for dc in listed if dc.upper() != self.dc.upper())
+
+    def anti_affinity_policy(self, reference: Any) -> Any:
+        """The variable holding an anti-affinity policy: a new one's, or the account's (a parameter:
+        its name, resolved at run time). A policy no longer in the account stays as given."""
+        text = str(reference).strip()
+        for table in (self.others, self.policies):
+            if text.lower() in table:
+                return Code(table[text.lower()])
+        if self._account_policies is None:
+            self._account_policies = self.session.anti_affinity_policies()
+        frame = self._account_policies
+        text = self.former_names.get(("anti_affinity_policy", text.casefold()), text)
+        by_id = bool(HEX_ID.fullmatch(text))
+        column = frame["id"].astype(str).str.lower() if by_id else frame["name"].astype(str).str.casefold()
+        rows = frame[column == (text.lower() if by_id else text.casefold())]
+        if len(rows) != 1:
+            return reference
+        policy_id = str(rows.iloc[0]["id"]).lower()
+        name = self.first_names.get(("anti_affinity_policy", policy_id), str(rows.iloc[0]["name"]))
+        for table in (self.others, self.policies):
+            if policy_id in table:
+                return Code(table[policy_id])
+        number = self._next("anti_affinity_policy")
+        variable = f"anti_affinity_policy_{number}_id"
+        self.policies[policy_id] = variable
+        others = frame[frame["id"].astype(str).str.lower() != policy_id]
+        unique = not (others["name"].astype(str).str.casefold() == name.casefold()).any()
+        if unique:
+            value, comment = name, "an anti-affinity policy of the account: its name"
+        else:  # the id is the only unambiguous reference
+            value, comment = policy_id, "an anti-affinity policy of the account (its name is not unique)"
+        self._param(f"anti_affinity_policy_{number}", value, comment)
+        self.setup.append(f"{variable} = s.resolve_anti_affinity_policy(anti_affinity_policy_{number})")
+        return Code(variable)
+
     def value(self, value: Any) -> Any:
         """An argument with every id the session learnt replaced by the variable holding it."""
         if isinstance(value, str):
@@ -286,6 +403,14 @@ class _Writer:
             code = "if server_password:  # the recorded session changed the password\n    " + code
         return _Step(code)
 
+    def _request(self, change: Change) -> _Step:
+        """A raw request (``s.request("POST", ...)``): what it changed is unknown, so it is not replayed."""
+        return _Step(
+            None,
+            f"Not replayed: raw request `{_plain_call(change)}` (the runbook cannot tell what it changed; "
+            "repeat it by hand if the run needs it).",
+        )
+
     def _delete_server(self, change: Change) -> _Step:
         server = self.server(change.arguments["server_id"])
         return _Step(f"s.delete_server({server}).wait(timeout=timeout, poll=poll)")
@@ -342,6 +467,9 @@ class _Writer:
         args = dict(change.arguments)
         server_id = str(args.pop("server_id")).lower()
         server = self.server(server_id)
+        internal = args.get("internal_ip")
+        if isinstance(internal, str) and internal:
+            args["internal_ip"] = self._private_address(change, server_id, internal)
         call = code_text("s.add_public_ip", [(None, server), *self._arguments(args)])
         lines = [f"before = set(s.public_ips({server}))", f"{call}.wait(timeout=timeout, poll=poll)"]
         made = self._new_public_ip(change, server_id)
@@ -349,27 +477,86 @@ class _Writer:
             variable = f"public_ip_{self._next('public_ip')}"
             self.others[made] = variable
             lines.append(f"{variable} = (set(s.public_ips({server})) - before).pop()  # the address just added")
+            claimed = None if internal else self._claimed_address(change, server_id, made)
+            if claimed is not None and self._named_later(change, server_id, claimed):
+                self.addresses[(server_id, claimed)] = f"{variable}_internal"
+                lines.append(
+                    f'{variable}_internal = s.public_ip({server}, {variable})["internalIPAddress"]'
+                    "  # the private address it claimed"
+                )
         return _Step("\n".join(lines))
 
+    def _private_address(self, change: Change, server_id: str, address: str) -> Any:
+        """A server's private address as read at run time: one a public IP added before claimed, or the
+        server's primary one; any other address as recorded."""
+        if (server_id, address) in self.addresses:
+            return Code(self.addresses[(server_id, address)])
+        if address == change.before.get("ip"):
+            return Code(f"s.server({self.server(server_id)}).ip")
+        return address
+
+    def _looks(self, change: Change, server_id: str) -> Iterator[tuple[float, list[dict]]]:
+        """(seq, the server's ``ipAddresses`` items) of each later look at the server: the reads of
+        later public-IP adds, then the server now (seq infinite)."""
+        for later in self._on_server(server_id, "add_public_ip", after=change.seq):
+            if "addresses" in later.before:
+                yield later.seq, later.before["addresses"]
+        if server_id not in self._addresses_now:
+            try:
+                details = self.session.server(server_id).get("details") or {}
+            except ClcError:
+                details = {}
+            self._addresses_now[server_id] = [i for i in details.get("ipAddresses") or [] if isinstance(i, dict)]
+        yield float("inf"), self._addresses_now[server_id]
+
     def _new_public_ip(self, change: Change, server_id: str) -> str | None:
-        """The address the add made: on the server now, or named by a later public-IP change, and
-        not there before the call."""
+        """The address the add made: the first public IP not there before the call that a later
+        public-IP change names or a later look at the server shows."""
         before = {str(ip) for ip in change.before.get("public_ips", [])}
         named = [
             str(later.arguments.get("ip"))
-            for later in self.changes
-            if later.seq > change.seq
-            and later.method in ("update_public_ip", "delete_public_ip")
-            and str(later.arguments.get("server_id", "")).lower() == server_id
+            for later in self._on_server(server_id, "update_public_ip", "delete_public_ip", after=change.seq)
         ]
-        try:
-            now = list(self.session.public_ips(server_id))
-        except ClcError:
-            now = []
-        for ip in named + now:
+        seen = [str(i["public"]) for _, look in self._looks(change, server_id) for i in look if i.get("public")]
+        for ip in named + seen:
             if ip not in before and ip not in self.others:
                 return ip
         return None
+
+    def _claimed_address(self, change: Change, server_id: str, made: str) -> str | None:
+        """The private address an add without `internal_ip` claimed: the one a later look at the server
+        maps `made` onto; or, were `made` removed before any look, the one new address a later look
+        shows when this add was the only claim in between."""
+        looks = list(self._looks(change, server_id))
+        for _, look in looks:
+            for item in look:
+                if str(item.get("public")) == made and item.get("internal"):
+                    return str(item["internal"])
+        known = {str(i.get("internal")) for i in change.before.get("addresses", [])} | {str(change.before.get("ip"))}
+        for seq, look in looks:
+            new = {str(i["internal"]) for i in look if i.get("internal") and str(i["internal"]) not in known}
+            claims = [
+                c
+                for c in self._on_server(server_id, "add_public_ip", after=change.seq - 1)
+                if c.seq < seq and not c.arguments.get("internal_ip")
+            ]
+            if new:
+                return new.pop() if len(new) == 1 and claims == [change] else None
+        return None
+
+    def _named_later(self, change: Change, server_id: str, address: str) -> bool:
+        """True when a later public-IP add on the server maps onto `address`."""
+        return any(
+            later.arguments.get("internal_ip") == address
+            for later in self._on_server(server_id, "add_public_ip", after=change.seq)
+        )
+
+    def _on_server(self, server_id: str, *methods: str, after: int) -> Iterator[Change]:
+        """The changes after the `after`-th made by `methods` on the server `server_id`, in order."""
+        for change in self.changes:
+            on_server = str(change.arguments.get("server_id", "")).lower() == server_id
+            if change.seq > after and change.method in methods and on_server:
+                yield change
 
     def _update_public_ip(self, change: Change) -> _Step:
         args = dict(change.arguments)
@@ -388,6 +575,8 @@ class _Writer:
     def _generic(self, change: Change) -> _Step:
         """Any other change: its arguments with known ids replaced; what it creates kept in a variable."""
         args = self._arguments(change.arguments)
+        if change.method in ANTI_AFFINITY_METHODS:  # `policy`: an id or a name, as in create_server
+            args = [(k, self.anti_affinity_policy(change.arguments[k]) if k == "policy" else v) for k, v in args]
         call = code_text(f"s.{change.method}", args)
         result = change.result
         network_id = getattr(result, "network_id", None) if isinstance(result, Job) else None
@@ -414,6 +603,10 @@ class _Writer:
                 found.append((key, self.secret(key)))
             elif key == "dc" and isinstance(value, str) and value.upper() == self.dc.upper():
                 found.append((key, Code("dc")))
+            elif key in NETWORK_ARGUMENTS and isinstance(value, str):
+                found.append((key, self.network(value)))
+            elif key in POLICY_ARGUMENTS and isinstance(value, str):
+                found.append((key, self.anti_affinity_policy(value)))
             else:
                 found.append((key, self.value(value)))
         return found
@@ -477,6 +670,12 @@ class _Writer:
     def _param_value(self, name: str) -> Any:
         return next((p.value for p in self.params if p.name == name), None)
 
+
+# arguments naming an account's network or anti-affinity policy (by id or name): parameters by name
+NETWORK_ARGUMENTS = ("network", "network_id")
+POLICY_ARGUMENTS = ("anti_affinity_policy_id",)
+ANTI_AFFINITY_METHODS = ("update_anti_affinity_policy", "delete_anti_affinity_policy")
+RENAMES = {"update_network": "network", "update_anti_affinity_policy": "anti_affinity_policy"}
 
 POWER_METHODS = (
     "power",

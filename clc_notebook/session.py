@@ -224,7 +224,8 @@ class Session(LoadBalancerMethods, FirewallMethods, MonitoringMethods, NetworkMe
 
     def curl(self, base_url: str | None = None) -> list[str]:
         """One curl command per row of `history`, in order (curl.py): the token as ``$CLC_TOKEN``, the
-        login password as ``$CLC_V2_API_PASSWD``, a server password as ``$CLC_SERVER_PASSWORD``.
+        login password as ``$CLC_V2_API_PASSWD``, a server password as ``$CLC_SERVER_PASSWORD`` (in a
+        password change, the current one as ``$CLC_SERVER_CURRENT_PASSWORD``).
         `base_url` replaces the session's URL (e.g. ``"$CLC_V2_API_URL"``, left for the shell)."""
         return curl.commands(self._transport.history_records(), base_url or self.url)
 

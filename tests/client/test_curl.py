@@ -16,10 +16,12 @@ from sandbox_api import TEMPLATE
 import clc_notebook as clc
 
 SERVER_PASSWORD = "Qz8!curl-Secret"
+NEW_PASSWORD = "Nw5!curl-Changed"
 
 
 def _tutorial_steps(s: clc.Session) -> None:
-    """The tutorial's calls, plus a body with quotes and a server password, and a refused request."""
+    """The tutorial's calls, plus a body with quotes and a server password, a password change, a
+    batch power operation (one status id for its servers), a public IP, and a refused request."""
     s.capabilities()
     s.groups("WA1")
     job = s.create_server(
@@ -34,10 +36,17 @@ def _tutorial_steps(s: clc.Session) -> None:
     job.wait(timeout=60)
     server_id = job.server_id
     s.update_server(server_id, description="A very important server")
-    s.reboot([server_id]).wait(timeout=60)
+    s.update_server(server_id, password=NEW_PASSWORD).wait(timeout=60)  # sends the current one too
+    other = s.create_server(name="db", group_id="Default Group", template=TEMPLATE, cpu=1, memory_gb=2)
+    other = other.wait(timeout=60).server_id
+    batch = s.reboot([server_id, other])
+    assert len({job.id for job in batch}) == 1  # as production: one status id for the batch
+    batch.wait(timeout=60)
+    s.add_public_ip(server_id, [80, ("udp", 53)]).wait(timeout=60)
     with pytest.raises(clc.NotFoundError):
         s.server("wa1aliasnope01")  # a 404 replays as a 404
-    s.delete_server(server_id).wait(timeout=60)
+    for server in (server_id, other):
+        s.delete_server(server).wait(timeout=60)
 
 
 def _data(command: str) -> str | None:
@@ -70,9 +79,17 @@ def test_one_command_per_history_row_with_variables_for_the_secrets(new_sandbox,
     body = json.loads(_data(create))  # shlex gives back exactly the JSON the client sent, quotes and all
     assert body["description"] == 'Bob\'s "main" $HOME server'
     assert body["password"] == "$CLC_SERVER_PASSWORD"
-    patch = next(c for c in commands if " -X PATCH " in c)
+    patch, change = [c for c in commands if " -X PATCH " in c]
     assert json.loads(_data(patch)) == [{"op": "set", "member": "description", "value": "A very important server"}]
-    for secret in (sb.password, SERVER_PASSWORD, token):
+    # a password change: the current password and the new one are two variables
+    assert json.loads(_data(change)) == [
+        {
+            "op": "set",
+            "member": "password",
+            "value": {"current": "$CLC_SERVER_CURRENT_PASSWORD", "password": "$CLC_SERVER_PASSWORD"},
+        }
+    ]
+    for secret in (sb.password, SERVER_PASSWORD, NEW_PASSWORD, token):
         assert not any(secret in c for c in commands)
 
 
@@ -92,6 +109,8 @@ def test_the_commands_replayed_with_curl_on_a_fresh_sandbox_answer_the_same_stat
         timeout=30,
     ).json()["bearerToken"]
     env = dict(os.environ, CLC_TOKEN=token, CLC_V2_API_PASSWD=fresh.password, CLC_SERVER_PASSWORD=SERVER_PASSWORD)
+    # the password change: the server's current password, and the new one (as a user sets them first)
+    change = dict(env, CLC_SERVER_CURRENT_PASSWORD=SERVER_PASSWORD, CLC_SERVER_PASSWORD=NEW_PASSWORD)
     replayed = []
     for command in commands:
         command = command.replace(original.url, fresh.url)
@@ -99,7 +118,7 @@ def test_the_commands_replayed_with_curl_on_a_fresh_sandbox_answer_the_same_stat
             command + " -o /dev/null -w '%{http_code}'",
             shell=True,
             executable="/bin/bash",
-            env=env,
+            env=change if "$CLC_SERVER_CURRENT_PASSWORD" in command else env,
             capture_output=True,
             text=True,
             timeout=60,
@@ -108,6 +127,14 @@ def test_the_commands_replayed_with_curl_on_a_fresh_sandbox_answer_the_same_stat
         replayed.append(int(done.stdout))
     assert replayed == statuses
     assert 404 in replayed and 202 in replayed and 204 in replayed  # the statuses are not all alike
+    sent = {c.split()[4].rsplit("/", 1)[-1]: _data(c) for c in commands if " -X POST " in c}
+    assert json.loads(sent["reboot"]) == ["wa1aliasweb01", "wa1aliasdb01"]  # the batch, replayed as sent
+    assert json.loads(sent["publicIPAddresses"])["ports"] == [
+        {"protocol": "TCP", "port": 80},
+        {"protocol": "UDP", "port": 53},
+    ]
+    # the password change was accepted (a wrong current password answers 400)
+    assert [replayed[n] for n, c in enumerate(commands) if "$CLC_SERVER_CURRENT_PASSWORD" in c] == [202]
 
 
 def test_the_url_may_be_left_to_the_shell(s):

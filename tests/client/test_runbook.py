@@ -9,6 +9,7 @@ import pytest
 from sandbox_api import TEMPLATE
 
 import clc_notebook as clc
+from clc_notebook import widgets as clw
 from clc_notebook.recording import SECRET, log_of
 from clc_notebook.runbook import check_state
 
@@ -137,3 +138,107 @@ def test_a_new_group_named_by_its_new_name_is_its_variable(s, tmp_path):
     assert 's.update_group(group_1_id, name="Crew")' in cells
     build = next(c for c in cells if "s.create_server(" in c)
     assert "group_id=group_1_id" in build and "Crew" not in build
+
+
+def test_an_account_network_and_policy_are_parameters_by_name_resolved_in_dc(s, sb, tmp_path):
+    with clc.connect(sandbox=sb, quiet=True) as other:  # the account had the policy before the session
+        policy = other.create_anti_affinity_policy("Spread", dc="WA1")
+    network_id = s.resolve_network("My Network")
+    form = clw.ServerBuildForm(s, remember=False, poll=0.01)
+    form.set(name="web", cpu=1, memory_gb=2).build().wait(timeout=60)  # the form gives the network's id
+    assert list(log_of(s))[0].arguments["network_id"] == network_id
+    _build(s, "hs", server_type="hyperscale", network="My Network", anti_affinity_policy_id=policy["id"])
+    s.update_anti_affinity_policy(policy["id"], name="Spread out")  # named by its name before, in the runbook
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+
+    cells = [c["source"] for c in _cells(path) if c["cell_type"] == "code"]
+    assert 'network_1 = "My Network"  # a network of the account: its name in dc' in cells[0]
+    assert 'anti_affinity_policy_1 = "Spread"  # an anti-affinity policy of the account: its name' in cells[0]
+    assert "network_1_id = s.resolve_network(network_1, dc)" in cells[1]
+    assert "anti_affinity_policy_1_id = s.resolve_anti_affinity_policy(anti_affinity_policy_1)" in cells[1]
+    code = "\n".join(cells)
+    assert network_id not in code and policy["id"] not in code  # no id of this account is copied
+    assert "network_id=network_1_id" in cells[2]
+    assert "network=network_1_id" in cells[3] and "anti_affinity_policy_id=anti_affinity_policy_1_id" in cells[3]
+    assert 's.update_anti_affinity_policy(policy=anti_affinity_policy_1_id, name="Spread out")' in cells
+
+
+def test_a_network_in_another_data_center_is_resolved_there(s, tmp_path):
+    va1 = s.networks("VA1").iloc[0]
+    group = s.resolve_group("Default Group", "VA1")
+    s.create_server(name="web", group_id=group, template=TEMPLATE, cpu=1, memory_gb=2, network_id=va1["id"]).wait(
+        timeout=60
+    )
+    cells = [c["source"] for c in _cells(s.export_runbook(tmp_path / "runbook.ipynb")) if c["cell_type"] == "code"]
+    assert f'network_1 = "{va1["name"]}"  # a network of the account: its name in VA1' in cells[0]
+    assert 'network_1_id = s.resolve_network(network_1, "VA1")' in cells[1]
+    assert va1["id"] not in "\n".join(cells)
+
+
+def test_a_private_address_is_read_at_run_time_not_copied(s, tmp_path):
+    server_id = _build(s)
+    s.add_public_ip(server_id, [80]).wait(timeout=60)  # claims a new private address on the server
+    claimed = s.public_ip(server_id, s.public_ips(server_id)[0])["internalIPAddress"]
+    primary = s.server(server_id).ip
+    assert claimed != primary
+    s.add_public_ip(server_id, [443], internal_ip=claimed).wait(timeout=60)
+    s.add_public_ip(server_id, [22], internal_ip=primary).wait(timeout=60)
+    cells = [c["source"] for c in _cells(s.export_runbook(tmp_path / "runbook.ipynb")) if c["cell_type"] == "code"]
+
+    code = "\n".join(cells)
+    assert claimed not in code and primary not in code
+    assert 'public_ip_1_internal = s.public_ip(server_1_id, public_ip_1)["internalIPAddress"]' in cells[3]
+    assert "s.add_public_ip(server_1_id, ports=[443], internal_ip=public_ip_1_internal)" in cells[4]
+    assert "s.add_public_ip(server_1_id, ports=[22], internal_ip=s.server(server_1_id).ip)" in cells[5]
+    assert "public_ip_2_internal" not in code and "public_ip_3_internal" not in code  # no later add names them
+
+
+def test_the_address_a_removed_public_ip_claimed_is_still_told(s, tmp_path):
+    server_id = _build(s)
+    s.add_public_ip(server_id, [80]).wait(timeout=60)
+    ip = s.public_ips(server_id)[0]
+    claimed = s.public_ip(server_id, ip)["internalIPAddress"]
+    s.delete_public_ip(server_id, ip).wait(timeout=60)  # the private address stays the server's
+    s.add_public_ip(server_id, [443], internal_ip=claimed).wait(timeout=60)
+    code = _code(s.export_runbook(tmp_path / "runbook.ipynb"))
+    assert claimed not in code
+    assert "s.add_public_ip(server_1_id, ports=[443], internal_ip=public_ip_1_internal)" in code
+
+
+def test_the_runbook_says_to_give_the_password_in_the_environment_not_as_a_parameter(s, tmp_path):
+    _build(s)
+    cells = _cells(s.export_runbook(tmp_path / "runbook.ipynb"))
+    title, parameters = cells[0]["source"], cells[1]["source"]
+    assert "read -rs CLC_V2_API_PASSWD && export CLC_V2_API_PASSWD" in title
+    assert "papermill runbook.ipynb out.ipynb -p url URL -p username USER\n" in title
+    assert "Do not pass `-p password`" in title and "stored in `out.ipynb`" in title
+    assert "-p password PASSWORD" not in title
+    assert "# and set CLC_V2_API_PASSWD: papermill writes a -p value into its output notebook." in parameters
+
+
+def test_enabling_a_cross_dc_firewall_policy_is_a_change_replayed_on_its_variable(s, tmp_path):
+    policy = s.create_cross_dc_firewall_policy("10.20.0.0/16", "10.101.0.0/16", "VA1")
+    s.enable_cross_dc_firewall_policy(policy["id"], enabled=False)
+    assert [c.method for c in log_of(s)] == ["create_cross_dc_firewall_policy", "enable_cross_dc_firewall_policy"]
+    code = _code(s.export_runbook(tmp_path / "runbook.ipynb"))
+    assert policy["id"] not in code
+    assert "cross_dc_firewall_policy_1_id = s.create_cross_dc_firewall_policy(" in code
+    assert "s.enable_cross_dc_firewall_policy(policy=cross_dc_firewall_policy_1_id, enabled=False)" in code
+
+
+def test_a_raw_request_that_is_not_a_get_is_a_note_not_a_step(s, tmp_path):
+    s.request("GET", "/v2/accounts/{alias}")  # a read: not recorded
+    root = s.root_group_id()
+    s.request("POST", "/v2/groups/{alias}", json={"name": "Raw", "parentGroupId": root})
+    assert [c.method for c in log_of(s)] == ["request"]
+    path = s.export_runbook(tmp_path / "runbook.ipynb")
+    cells = _cells(path)
+    assert "Raw" not in _code(path)
+    notes = [c["source"] for c in cells if c["cell_type"] == "markdown"]
+    assert any(
+        note.startswith("**1.** Not replayed: raw request `s.request(")
+        and '"POST"' in note
+        and "/v2/groups/{alias}" in note
+        for note in notes
+    )
+    assert "1 not replayed (a note says why)" in cells[0]["source"]
