@@ -8,13 +8,29 @@ pyproject.toml.
 The stored outputs were made against the embedded sandbox. A CLC_V2_API_URL (or another CLC_*
 setting) exported in the shell would send the notebooks to that endpoint and every comparison
 would fail, so the kernels nbval starts get an environment without them.
+
+While nbval runs them, every cell's outputs are also searched for secrets: each kernel records the
+bearer tokens its client sends or receives (a start-up script, tests/reliability/secrets_spy.py), and a
+cell whose outputs hold one of them, the demo password or a token-shaped text fails. This is the
+secrets test of the notebooks as they run, riding on nbval's run instead of running them again.
 """
 
 import os
+import sys
+import tempfile
+from pathlib import Path
 
-from nbval.plugin import IPyNbFile
+import pytest
+from nbval.plugin import IPyNbCell, IPyNbFile
 
 from clc_notebook.config import ENV_NAMES as CLC_SETTINGS
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # also when run without tests/
+from reliability.secrets_spy import assert_outputs_clean, install_kernel_spy  # noqa: E402
+
+_spy_file: Path | None = None
+_tokens_before: dict[str, int] = {}  # notebook -> size of the spy file when its first cell ran
+_last_cells: set[str] = set()
 
 
 def pytest_collect_file(file_path, parent):
@@ -30,6 +46,33 @@ def pytest_collect_file(file_path, parent):
 
 def pytest_collectstart(collector):
     # Kernels start when a notebook's cells are set up, after its collection: clearing here is in time.
+    global _spy_file
     if isinstance(collector, IPyNbFile):
         for name in CLC_SETTINGS:
             os.environ.pop(name, None)
+        if _spy_file is None:
+            _spy_file = install_kernel_spy(Path(tempfile.mkdtemp(prefix="clc-notebook-spy-")))
+
+
+def pytest_collection_modifyitems(items):
+    cells = [item for item in items if isinstance(item, IPyNbCell)]
+    _last_cells.update(
+        cell.nodeid for n, cell in enumerate(cells) if n + 1 == len(cells) or cells[n + 1].parent is not cell.parent
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    spied = isinstance(item, IPyNbCell) and _spy_file is not None
+    if spied:
+        _tokens_before.setdefault(item.parent.nodeid, _spy_file.stat().st_size)
+    result = yield
+    if spied:
+        notebook = item.parent.nodeid
+        tokens = set(_spy_file.read_text().split())
+        assert_outputs_clean(item.test_outputs or [], tokens, f"an output of {item.name} of {notebook} (run now)")
+        if item.nodeid in _last_cells:
+            assert _spy_file.stat().st_size > _tokens_before[notebook], (
+                f"{notebook} ran, but its kernel's client used no token: is the spy running?"
+            )
+    return result

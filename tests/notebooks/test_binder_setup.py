@@ -51,8 +51,9 @@ def test_binder_requirements_install_a_working_lab_environment(throwaway_venv, t
     venv = throwaway_venv
     _run([sys.executable, "-m", "venv", venv])
     py, bindir = venv / "bin" / "python", venv / "bin"
-    # repo2docker runs pip from the repository root, which is what `-e .` refers to.
-    _run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+    # repo2docker runs pip from the repository root, which is what `-e .` refers to. --no-compile: byte-
+    # compiling a lab's few thousand files is most of the install's time and nothing the test checks.
+    _run([py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
           "-r", BINDER / "requirements.txt"], cwd=REPO_ROOT)
 
     imported = _run([py, "-c", "import clc_notebook, ipywidgets, voila, papermill, matplotlib, pandas;"

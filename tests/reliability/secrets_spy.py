@@ -5,10 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import re
+from pathlib import Path
 
 import requests
 
 DEMO_PASSWORD = "mypassword"
+# what a bearer token looks like in text: a JWT, or the header/JSON key followed by a long value
+TOKEN_SHAPES = [
+    re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{64}(?![A-Za-z0-9_-])"),  # an opaque 64-character token
+    re.compile(r"Bearer\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}"),
+    re.compile(r'"?bearerToken"?\s*[:=]\s*"?(?!\*\*\*)[A-Za-z0-9._~+/=-]{16,}'),
+]
 
 
 def assert_no_secret(secrets: set[str], text: str, where: str) -> None:
@@ -67,3 +77,56 @@ class SecretSpy:
             transport = getattr(s, "transport", None)
             if transport is not None:
                 self.check_texts([repr(transport), str(transport)], "transport repr")
+
+
+def output_texts(outputs: list) -> list[str]:
+    """Notebook outputs as text (images left out: base64 is not where a token would hide)."""
+    texts = []
+    for output in outputs:
+        output = dict(output)
+        if isinstance(output.get("data"), dict):
+            output["data"] = {k: v for k, v in output["data"].items() if not k.startswith("image/")}
+        texts.append(json.dumps(output, ensure_ascii=False))
+    return texts
+
+
+def assert_outputs_clean(outputs: list, secrets: set[str], where: str) -> None:
+    """Fail if a notebook output holds one of `secrets`, the demo password or a token-shaped text."""
+    for text in output_texts(outputs):
+        assert_no_secret(secrets | {DEMO_PASSWORD}, text, where)
+        for shape in TOKEN_SHAPES:
+            assert not shape.search(text), f"something shaped like a bearer token is in {where}"
+
+
+# The notebooks' kernels run this at start-up (a private IPython profile's startup script): it records
+# every token their client sends or receives (the real calls still happen), so that the outputs can be
+# searched for exactly those.
+KERNEL_TOKEN_SPY = """
+import os as _o, requests as _r
+_real = _r.Session.send
+def _spy(self, request, **kw):
+    resp = _real(self, request, **kw)
+    found = []
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        found.append(auth[7:].strip())
+    if "authentication/login" in request.url and resp.status_code == 200:
+        found.append(resp.json().get("bearerToken", ""))
+    with open(_o.environ["CLC_TOKEN_SPY"], "a") as f:
+        f.writelines(t + "\\n" for t in found if t)
+    return resp
+_r.Session.send = _spy
+"""
+
+
+def install_kernel_spy(folder: Path) -> Path:
+    """Make the kernels started from now on run KERNEL_TOKEN_SPY (IPYTHONDIR points at a profile in
+    `folder`); returns the file the tokens are written to."""
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-token-spy.py").write_text(KERNEL_TOKEN_SPY)
+    tokens = folder / "tokens.txt"
+    tokens.touch()
+    os.environ["IPYTHONDIR"] = str(folder)
+    os.environ["CLC_TOKEN_SPY"] = str(tokens)
+    return tokens
