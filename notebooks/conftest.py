@@ -26,9 +26,10 @@ from nbval.plugin import IPyNbCell, IPyNbFile
 from clc_notebook.config import ENV_NAMES as CLC_SETTINGS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # also when run without tests/
-from reliability.secrets_spy import assert_outputs_clean, install_kernel_spy  # noqa: E402
+from reliability.secrets_spy import assert_outputs_clean, kernel_spy  # noqa: E402
 
 _spy_file: Path | None = None
+_spy_env: dict[str, str] = {}  # set only while nbval starts a notebook's kernel (not for Voila's, etc.)
 _tokens_before: dict[str, int] = {}  # notebook -> size of the spy file when its first cell ran
 _last_cells: set[str] = set()
 
@@ -51,7 +52,8 @@ def pytest_collectstart(collector):
         for name in CLC_SETTINGS:
             os.environ.pop(name, None)
         if _spy_file is None:
-            _spy_file = install_kernel_spy(Path(tempfile.mkdtemp(prefix="clc-notebook-spy-")))
+            _spy_file, spy_env = kernel_spy(Path(tempfile.mkdtemp(prefix="clc-notebook-spy-")))
+            _spy_env.update(spy_env)
 
 
 def pytest_collection_modifyitems(items):
@@ -59,6 +61,23 @@ def pytest_collection_modifyitems(items):
     _last_cells.update(
         cell.nodeid for n, cell in enumerate(cells) if n + 1 == len(cells) or cells[n + 1].parent is not cell.parent
     )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    # nbval starts a notebook's kernel in the setup of its first cell: only that kernel gets the spy
+    if not isinstance(item, IPyNbCell):
+        return (yield)
+    saved = {name: os.environ.get(name) for name in _spy_env}
+    os.environ.update(_spy_env)
+    try:
+        return (yield)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.hookimpl(wrapper=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 from pathlib import Path
 
@@ -119,14 +118,12 @@ _r.Session.send = _spy
 """
 
 
-def install_kernel_spy(folder: Path) -> Path:
-    """Make the kernels started from now on run KERNEL_TOKEN_SPY (IPYTHONDIR points at a profile in
-    `folder`); returns the file the tokens are written to."""
+def kernel_spy(folder: Path) -> tuple[Path, dict[str, str]]:
+    """A private IPython profile in `folder` whose start-up script is KERNEL_TOKEN_SPY: returns the file
+    the tokens are written to and the environment under which a kernel started runs the spy."""
     startup = folder / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-token-spy.py").write_text(KERNEL_TOKEN_SPY)
     tokens = folder / "tokens.txt"
     tokens.touch()
-    os.environ["IPYTHONDIR"] = str(folder)
-    os.environ["CLC_TOKEN_SPY"] = str(tokens)
-    return tokens
+    return tokens, {"IPYTHONDIR": str(folder), "CLC_TOKEN_SPY": str(tokens)}
