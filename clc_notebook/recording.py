@@ -28,12 +28,9 @@ import pandas as pd
 
 from .jobs import Job, JobSet
 
-# The Session methods that change the account (reads are never recorded). power_on etc. call power:
-# the outermost call is the one recorded.
-CHANGE_METHODS = (
-    "create_server",
-    "update_server",
-    "delete_server",
+# The batch operations on servers (one JobSet each); power_on etc. call power: the outermost call is
+# the one recorded.
+POWER_METHODS = (
     "power",
     "power_on",
     "power_off",
@@ -44,6 +41,13 @@ CHANGE_METHODS = (
     "archive",
     "start_maintenance",
     "stop_maintenance",
+)
+# The Session methods that change the account (reads are never recorded).
+CHANGE_METHODS = (
+    "create_server",
+    "update_server",
+    "delete_server",
+    *POWER_METHODS,
     "create_group",
     "update_group",
     "delete_group",

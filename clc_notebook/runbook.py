@@ -42,7 +42,7 @@ from .config import ENV_PASSWORD, ENV_SERVER_PASSWORD
 from .endpoints.base import HEX_ID
 from .errors import ClcError, NotFoundError
 from .jobs import Job, JobSet
-from .recording import SECRET, Change, Code, code_text, literal, log_of, without_defaults
+from .recording import POWER_METHODS, SECRET, Change, Code, code_text, literal, log_of, without_defaults
 
 SERVER_PASSWORD_VARIABLE = ENV_SERVER_PASSWORD
 # update_server members that the API applies at once (answer 204, no job)
@@ -676,19 +676,6 @@ NETWORK_ARGUMENTS = ("network", "network_id")
 POLICY_ARGUMENTS = ("anti_affinity_policy_id",)
 ANTI_AFFINITY_METHODS = ("update_anti_affinity_policy", "delete_anti_affinity_policy")
 RENAMES = {"update_network": "network", "update_anti_affinity_policy": "anti_affinity_policy"}
-
-POWER_METHODS = (
-    "power",
-    "power_on",
-    "power_off",
-    "shut_down",
-    "reboot",
-    "reset",
-    "pause",
-    "archive",
-    "start_maintenance",
-    "stop_maintenance",
-)
 
 
 def check_state(session: Any, servers: dict | None = None, groups: dict | None = None) -> None:
